@@ -1,0 +1,221 @@
+//! The `apitap` binary: command-line parsing only. Flags are parsed into raw values, merged
+//! and validated into one `Config` by the library, and errors are reported here (the only
+//! place `anyhow` is used). Exit codes: 0 success, 1 runtime failure, 2 bad usage or input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use apitap::capture::{LiveOptions, Reader};
+use apitap::config::{Config, Mode, Overrides, WhenFull};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "apitap",
+    version,
+    about = "Passive API security sensor: replays captures or listens on an interface, and writes JSON-lines events",
+    after_help = "Events go to standard output as JSON lines (one object per line); human messages go to standard error.\nExit codes: 0 success, 1 runtime failure, 2 bad usage or unreadable input."
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options shared by `replay` and `live`; each can also be set in the config file.
+#[derive(Args, Debug, Default)]
+struct Common {
+    /// Worker threads [default: number of cores - 1, at least 1]
+    #[arg(long, global = true, value_name = "N")]
+    workers: Option<usize>,
+    /// Where events go: a file path (appended to) or - for standard output [default: -]
+    #[arg(long, short = 'o', global = true, value_name = "PATH|-")]
+    output: Option<String>,
+    /// TOML config file; every option can be set there (command-line values win)
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Sensor name written in every event [default: the host name]
+    #[arg(long, global = true, value_name = "NAME")]
+    sensor_name: Option<String>,
+    /// Interval of periodic `stats` events, packet time for replay, 0 to disable (a final one is always written) [default: 60s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    stats_interval: Option<String>,
+    /// Write a `flow` event when each connection ends [default: true]
+    #[arg(long, global = true, value_name = "BOOL")]
+    flow_events: Option<bool>,
+    /// BPF filter applied to the capture (tcpdump syntax) [default: none]
+    #[arg(long, global = true, value_name = "EXPR")]
+    bpf: Option<String>,
+    /// When a worker queue is full: block (no loss) or drop (count the dropped batch) [default: block for replay, drop for live]
+    #[arg(long, global = true, value_name = "POLICY", value_parser = parse_when_full)]
+    when_full: Option<WhenFull>,
+}
+
+fn parse_when_full(s: &str) -> Result<WhenFull, String> {
+    match s {
+        "block" => Ok(WhenFull::Block),
+        "drop" => Ok(WhenFull::Drop),
+        _ => Err("expected `block` or `drop`".into()),
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Replay pcap or pcapng files, in order (`-` reads standard input)
+    Replay(ReplayArgs),
+    /// Capture live from an interface with libpcap
+    Live(LiveArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// Capture files (pcap or pcapng); - for standard input
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Replay speed: max, or a factor of the original timing (1.0 = real time) [default: max]
+    #[arg(long, value_name = "max|FACTOR")]
+    speed: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct LiveArgs {
+    /// Interface to capture on (needs CAP_NET_RAW)
+    #[arg(long, short = 'i', value_name = "IFACE")]
+    interface: Option<String>,
+    /// Bytes kept of each packet [default: 262144]
+    #[arg(long, value_name = "BYTES")]
+    snaplen: Option<i32>,
+    /// Kernel capture buffer in MiB [default: 64]
+    #[arg(long, value_name = "MIB")]
+    buffer_mb: Option<u32>,
+    /// Promiscuous mode [default: true]
+    #[arg(long, value_name = "BOOL")]
+    promisc: Option<bool>,
+}
+
+fn overrides(common: &Common) -> Overrides {
+    Overrides {
+        sensor_name: common.sensor_name.clone(),
+        workers: common.workers,
+        output: common.output.clone(),
+        stats_interval: common.stats_interval.clone(),
+        flow_events: common.flow_events,
+        bpf: common.bpf.clone(),
+        when_full: common.when_full,
+        ..Overrides::default()
+    }
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    err: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self {
+            code: 1,
+            err: e.into(),
+        }
+    }
+}
+
+fn usage<E: Into<anyhow::Error>>(e: E) -> Failure {
+    Failure {
+        code: 2,
+        err: e.into(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("apitap: error: {:#}", f.err);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn load_config(mode: Mode, cli: Overrides, path: Option<&PathBuf>) -> Result<Config, Failure> {
+    let text = match path {
+        None => None,
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read config file {}", p.display()))
+                .map_err(usage)?,
+        ),
+    };
+    let name = path.map(|p| p.display().to_string()).unwrap_or_default();
+    Config::from_parts(mode, cli, text.as_deref().map(|t| (name.as_str(), t))).map_err(usage)
+}
+
+/// Connects SIGINT/SIGTERM to the pipeline's shutdown channel; a second signal exits at once.
+fn shutdown_on_signals() -> Result<crossbeam_channel::Receiver<()>, Failure> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("cannot install signal handlers")?;
+    std::thread::Builder::new()
+        .name("apitap-signals".into())
+        .spawn(move || {
+            let mut seen = 0;
+            for _ in signals.forever() {
+                seen += 1;
+                if seen == 1 {
+                    eprintln!("apitap: stopping: draining queues and flushing flows (signal again to exit now)");
+                    let _ = tx.try_send(());
+                } else {
+                    std::process::exit(130);
+                }
+            }
+        })
+        .context("cannot start signal thread")?;
+    Ok(rx)
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let mut ov = overrides(&cli.common);
+    let (cfg, reader) = match cli.command {
+        Command::Replay(args) => {
+            ov.speed = args.speed;
+            let cfg = load_config(Mode::Replay, ov, cli.common.config.as_ref())?;
+            let reader =
+                Reader::open_files(&args.files, cfg.bpf.as_deref(), cfg.speed).map_err(usage)?;
+            (cfg, reader)
+        }
+        Command::Live(args) => {
+            ov.interface = args.interface;
+            ov.snaplen = args.snaplen;
+            ov.buffer_mb = args.buffer_mb;
+            ov.promisc = args.promisc;
+            let cfg = load_config(Mode::Live, ov, cli.common.config.as_ref())?;
+            let opts = LiveOptions {
+                interface: cfg.live.interface.clone().unwrap_or_default(),
+                snaplen: cfg.live.snaplen,
+                buffer_mb: cfg.live.buffer_mb,
+                promisc: cfg.live.promisc,
+                timeout_ms: cfg.live.timeout_ms,
+            };
+            let reader = Reader::open_live(&opts, cfg.bpf.as_deref())?;
+            (cfg, reader)
+        }
+    };
+    let out = apitap::sink::open(&cfg.output).map_err(usage)?;
+    let shutdown = shutdown_on_signals()?;
+    let summary = apitap::pipeline::run(&cfg, reader, shutdown, out)?;
+    eprintln!("apitap: {}", summary.snapshot.summary_line(summary.elapsed));
+    if let Some(e) = summary.sink_error {
+        return Err(anyhow::anyhow!(
+            "writing events failed ({e}); {} events were dropped",
+            summary.snapshot.sink.events_dropped
+        )
+        .into());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,755 @@
+//! Threads: capture -> decode -> shard -> workers -> sink.
+//!
+//! One capture thread reads and decodes every packet, reassembles IP fragments, computes the
+//! symmetric flow hash and appends the packet (its metadata and TCP payload) to the batch of
+//! the worker that owns the flow. Batches go over bounded crossbeam channels; each worker
+//! owns its flow table, so the packet path takes no locks. Workers serialise their events
+//! and send them, with their counters, to one sink thread that writes JSON lines and
+//! assembles the `stats` events.
+//!
+//! Guarantees:
+//! - both directions of a connection, and the inner flow of a tunnel, reach the same worker;
+//! - replay never drops (`when_full = block`); live capture never blocks the capture thread
+//!   (`drop`: a full queue drops the batch and counts it);
+//! - control messages (clock ticks, report requests, the final flush) travel on a separate
+//!   unbounded channel, and a worker drains its data queue before acting on one, so a report
+//!   covers every packet read before it was requested;
+//! - shutdown is passed in as a channel: when it fires or disconnects, capture stops, the
+//!   queues drain, every flow is flushed, the sink flushes, and the final `stats` is written.
+
+use std::collections::BTreeMap;
+use std::hash::BuildHasher;
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender, TryRecvError, TrySendError};
+use thiserror::Error;
+
+use crate::capture::{CaptureError, Next, Reader};
+use crate::config::{Config, Mode, WhenFull};
+use crate::decode::frag::{Defrag, FragResult};
+use crate::decode::{Decoder, Layer, LinkType, Outcome, Proto, TcpMeta, L4};
+use crate::event::{self, EventId, FlowBody, FlowEvent, Timestamp, TunnelJson};
+use crate::flow::{EndReason, Flow, FlowKey, FlowTable, TO_CLIENT, TO_SERVER};
+use crate::stats::{CaptureReport, SinkCounters, Snapshot, WorkerReport};
+
+/// Errors that stop the pipeline.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("a worker thread stopped unexpectedly")]
+    WorkerGone,
+    #[error("cannot start thread: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// One packet handed to a worker.
+#[derive(Clone, Copy, Debug)]
+pub struct PacketRec {
+    pub ts: u64,
+    pub key: FlowKey,
+    pub src_is_lo: bool,
+    pub tcp: TcpMeta,
+    /// The TCP payload's range in the batch's `data`.
+    pub start: u32,
+    pub len: u32,
+    pub wire_len: u32,
+    pub truncated: bool,
+}
+
+/// Packets for one worker, with their payload bytes in one buffer.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub data: Vec<u8>,
+    pub pkts: Vec<PacketRec>,
+    sent: Option<Instant>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        self.data.clear();
+        self.pkts.clear();
+        self.sent = None;
+    }
+}
+
+/// Bytes of payload after which a batch is sent even if not full.
+const BATCH_BYTES: usize = 1 << 20;
+/// Bytes of serialised events a worker gathers before sending them to the sink.
+const EVENT_CHUNK: usize = 64 << 10;
+/// Packet-time (or, live and idle, wall-time) interval of clock ticks to the workers.
+const TICK_US: u64 = 1_000_000;
+
+enum Ctrl {
+    /// Advance the worker's clock (packet time, µs) and expire idle flows.
+    Tick(u64),
+    /// Send a report; `last`: flush every flow first, then exit.
+    Report { seq: u64, last: bool },
+}
+
+enum SinkMsg {
+    Events {
+        buf: Vec<u8>,
+        count: u64,
+    },
+    Worker {
+        seq: u64,
+        report: Box<WorkerReport>,
+    },
+    Capture {
+        seq: u64,
+        ts: u64,
+        report: Box<CaptureReport>,
+    },
+}
+
+/// What a finished run reports.
+#[derive(Debug)]
+pub struct RunSummary {
+    pub snapshot: Snapshot,
+    pub elapsed: Duration,
+    /// Human warnings already printed on stderr (truncated files, unsupported link types).
+    pub warnings: Vec<String>,
+    /// The output failed: events after the failure were counted as dropped.
+    pub sink_error: Option<String>,
+}
+
+fn wall_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+fn warn(warnings: &mut Vec<String>, msg: String) {
+    eprintln!("apitap: warning: {msg}");
+    warnings.push(msg);
+}
+
+/// Runs the pipeline until the source ends or `shutdown` fires (a message or a
+/// disconnect), writing JSON lines to `out`.
+pub fn run(
+    cfg: &Config,
+    mut reader: Reader,
+    shutdown: Receiver<()>,
+    out: Box<dyn Write + Send>,
+) -> Result<RunSummary, PipelineError> {
+    let started = Instant::now();
+    let n = cfg.workers;
+    let (sink_tx, sink_rx) = bounded::<SinkMsg>(n * 16);
+    let (pool_tx, pool_rx) = bounded::<Batch>(n * (cfg.pipeline.queue_batches + 2));
+    let mut data_txs = Vec::with_capacity(n);
+    let mut ctrl_txs = Vec::with_capacity(n);
+
+    std::thread::scope(|scope| {
+        let sensor = cfg.sensor_name.clone();
+        let live = cfg.mode == Mode::Live;
+        let sink = std::thread::Builder::new()
+            .name("apitap-sink".into())
+            .spawn_scoped(scope, move || sink_loop(sink_rx, out, n, &sensor, live))
+            .map_err(PipelineError::Spawn)?;
+        let mut workers = Vec::with_capacity(n);
+        for id in 0..n {
+            let (dtx, drx) = bounded::<Batch>(cfg.pipeline.queue_batches);
+            let (ctx, crx) = unbounded::<Ctrl>();
+            data_txs.push(dtx);
+            ctrl_txs.push(ctx);
+            let w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone());
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("apitap-w{id}"))
+                    .spawn_scoped(scope, move || w.run(drx, crx))
+                    .map_err(PipelineError::Spawn)?,
+            );
+        }
+        drop(pool_tx);
+        let mut cap = CaptureLoop {
+            cfg,
+            decoder: Decoder::new(cfg.decode.clone()),
+            defrag: Defrag::new(cfg.ip_frag.clone()),
+            report: CaptureReport::default(),
+            batches: (0..n).map(|_| Batch::default()).collect(),
+            data_txs,
+            ctrl_txs,
+            sink_tx,
+            pool_rx,
+            seed: foldhash::fast::RandomState::default().hash_one(0u8),
+            seq: 0,
+            warnings: Vec::new(),
+            warned_dlts: Vec::new(),
+        };
+        let result = cap.run(&mut reader, &shutdown);
+        // Whatever happened, end cleanly: the last report flushes every flow.
+        let finished = cap.finish(&mut reader);
+        let warnings = std::mem::take(&mut cap.warnings);
+        drop(cap);
+        let mut worker_failed = false;
+        for w in workers {
+            worker_failed |= w.join().is_err();
+        }
+        let (snapshot, sink_error) = match sink.join() {
+            Ok(r) => r,
+            Err(_) => return Err(PipelineError::WorkerGone),
+        };
+        result?;
+        finished?;
+        if worker_failed {
+            return Err(PipelineError::WorkerGone);
+        }
+        Ok(RunSummary {
+            snapshot,
+            elapsed: started.elapsed(),
+            warnings,
+            sink_error,
+        })
+    })
+}
+
+struct CaptureLoop<'c> {
+    cfg: &'c Config,
+    decoder: Decoder,
+    defrag: Defrag,
+    report: CaptureReport,
+    batches: Vec<Batch>,
+    data_txs: Vec<Sender<Batch>>,
+    ctrl_txs: Vec<Sender<Ctrl>>,
+    sink_tx: Sender<SinkMsg>,
+    pool_rx: Receiver<Batch>,
+    seed: u64,
+    seq: u64,
+    warnings: Vec<String>,
+    warned_dlts: Vec<i32>,
+}
+
+impl CaptureLoop<'_> {
+    fn run(&mut self, reader: &mut Reader, shutdown: &Receiver<()>) -> Result<(), PipelineError> {
+        let live = reader.is_live();
+        let stats_us = self.cfg.stats_interval.as_micros() as u64;
+        let sample = u64::from(self.cfg.pipeline.latency_sample);
+        let mut next_tick: Option<u64> = None;
+        let mut next_stats: Option<u64> = None;
+        let mut link_cache: Option<(i32, Option<LinkType>)> = None;
+        let mut count: u64 = 0;
+        loop {
+            if count % 64 == 0 {
+                match shutdown.try_recv() {
+                    Err(TryRecvError::Empty) => {}
+                    Ok(()) | Err(TryRecvError::Disconnected) => return Ok(()),
+                }
+            }
+            count += 1;
+            let now_clock = match reader.next_packet()? {
+                Next::Packet(p) => {
+                    self.report.packets += 1;
+                    self.report.bytes += u64::from(p.wire_len);
+                    let ts = p.ts_us;
+                    self.report.last_ts = self.report.last_ts.max(ts);
+                    let link = match link_cache {
+                        Some((dlt, lt)) if dlt == p.dlt => lt,
+                        _ => {
+                            let lt = LinkType::from_dlt(p.dlt);
+                            link_cache = Some((p.dlt, lt));
+                            lt
+                        }
+                    };
+                    match link {
+                        None => {
+                            self.report.unsupported_link_packets += 1;
+                            self.decoder.counters.record_stop(
+                                Layer::Link,
+                                crate::decode::StopReason::UnsupportedLinkType,
+                            );
+                            if !self.warned_dlts.contains(&p.dlt) {
+                                self.warned_dlts.push(p.dlt);
+                                let name = pcap::Linktype(p.dlt)
+                                    .get_name()
+                                    .unwrap_or_else(|_| "unknown".into());
+                                warn(
+                                    &mut self.warnings,
+                                    format!(
+                                        "link type {} ({name}) is not supported: its packets are counted, not decoded",
+                                        p.dlt
+                                    ),
+                                );
+                            }
+                        }
+                        Some(lt) => {
+                            let t0 = (count % sample == 0).then(Instant::now);
+                            let out = self.decoder.decode(lt, p.data);
+                            self.handle(out, ts, p.wire_len)?;
+                            if let Some(t0) = t0 {
+                                self.report.decode_ns.record(t0.elapsed().as_nanos() as u64);
+                            }
+                        }
+                    }
+                    Some(ts)
+                }
+                Next::Idle => {
+                    // Live and quiet: hand partial batches on, keep clocks moving.
+                    self.flush_all()?;
+                    Some(wall_us())
+                }
+                Next::FileEnded {
+                    path,
+                    packets,
+                    warning,
+                } => {
+                    self.report.files += 1;
+                    if let Some(w) = warning {
+                        self.report.truncated_files += 1;
+                        warn(&mut self.warnings, format!("{}: {w}", path.display()));
+                    }
+                    let _ = packets;
+                    None
+                }
+                Next::End => return Ok(()),
+            };
+            let Some(now) = now_clock else { continue };
+            // Live capture reports on wall time even when no packet arrives.
+            let clock = if live { wall_us() } else { now };
+            let tick = *next_tick.get_or_insert(clock + TICK_US);
+            if clock >= tick {
+                next_tick = Some(clock + TICK_US);
+                self.defrag.expire(clock);
+                self.drain_frag_anomalies();
+                self.flush_all()?;
+                for tx in &self.ctrl_txs {
+                    tx.send(Ctrl::Tick(clock))
+                        .map_err(|_| PipelineError::WorkerGone)?;
+                }
+            }
+            if stats_us > 0 {
+                let due = *next_stats.get_or_insert(clock + stats_us);
+                if clock >= due {
+                    next_stats = Some(clock + stats_us);
+                    self.request_report(reader, clock, false)?;
+                }
+            }
+        }
+    }
+
+    fn drain_frag_anomalies(&mut self) {
+        for r in self.defrag.pending.drain(..) {
+            self.decoder.counters.record_stop(Layer::IpFrag, r);
+        }
+    }
+
+    fn handle(&mut self, out: Outcome<'_>, ts: u64, wire_len: u32) -> Result<(), PipelineError> {
+        match out {
+            Outcome::L4(l4) => self.route(&l4, ts, wire_len),
+            Outcome::Fragment(f) => {
+                let res = self.defrag.add(ts, &f);
+                self.drain_frag_anomalies();
+                match res {
+                    FragResult::Held => Ok(()),
+                    FragResult::Dropped(r) => {
+                        self.decoder.counters.record_stop(Layer::IpFrag, r);
+                        Ok(())
+                    }
+                    FragResult::Done(d) => {
+                        match self
+                            .decoder
+                            .decode_reassembled(d.ctx, d.src, d.dst, d.proto, &d.payload)
+                        {
+                            Outcome::L4(l4) => self.route(&l4, ts, wire_len),
+                            // Counted by the decoder; a fragment inside a fragment is a stop.
+                            Outcome::Fragment(_) => {
+                                self.decoder.counters.record_stop(
+                                    Layer::IpFrag,
+                                    crate::decode::StopReason::BadHeader,
+                                );
+                                Ok(())
+                            }
+                            _ => Ok(()),
+                        }
+                    }
+                }
+            }
+            Outcome::Ignored(_) | Outcome::Stop(..) => Ok(()),
+        }
+    }
+
+    fn route(&mut self, l4: &L4<'_>, ts: u64, wire_len: u32) -> Result<(), PipelineError> {
+        let (key, src_is_lo) = FlowKey::from_l4(l4, self.cfg.flow.track_vlan);
+        let h = key.shard_hash(self.seed);
+        let w = ((u128::from(h) * self.batches.len() as u128) >> 64) as usize;
+        let b = &mut self.batches[w];
+        let start = b.data.len() as u32;
+        let len = if l4.proto == Proto::Tcp {
+            b.data.extend_from_slice(l4.payload);
+            l4.payload.len() as u32
+        } else {
+            0
+        };
+        b.pkts.push(PacketRec {
+            ts,
+            key,
+            src_is_lo,
+            tcp: l4.tcp,
+            start,
+            len,
+            wire_len,
+            truncated: l4.truncated,
+        });
+        if b.pkts.len() >= self.cfg.pipeline.batch_packets || b.data.len() >= BATCH_BYTES {
+            self.send(w)?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, w: usize) -> Result<(), PipelineError> {
+        if self.batches[w].pkts.is_empty() {
+            return Ok(());
+        }
+        let fresh = self.pool_rx.try_recv().unwrap_or_default();
+        let mut b = std::mem::replace(&mut self.batches[w], fresh);
+        b.sent = Some(Instant::now());
+        let npkts = b.pkts.len() as u64;
+        self.report.batches += 1;
+        match self.cfg.when_full {
+            WhenFull::Block => self.data_txs[w]
+                .send(b)
+                .map_err(|_| PipelineError::WorkerGone),
+            WhenFull::Drop => match self.data_txs[w].try_send(b) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(mut b)) => {
+                    self.report.queue_drops_batches += 1;
+                    self.report.queue_drops_packets += npkts;
+                    b.clear();
+                    self.batches[w] = b;
+                    Ok(())
+                }
+                Err(TrySendError::Disconnected(_)) => Err(PipelineError::WorkerGone),
+            },
+        }
+    }
+
+    fn flush_all(&mut self) -> Result<(), PipelineError> {
+        for w in 0..self.batches.len() {
+            self.send(w)?;
+        }
+        Ok(())
+    }
+
+    fn request_report(
+        &mut self,
+        reader: &mut Reader,
+        ts: u64,
+        last: bool,
+    ) -> Result<(), PipelineError> {
+        self.flush_all()?;
+        self.seq += 1;
+        let seq = self.seq;
+        for tx in &self.ctrl_txs {
+            tx.send(Ctrl::Report { seq, last })
+                .map_err(|_| PipelineError::WorkerGone)?;
+        }
+        self.report.kernel = reader.kernel_stats();
+        self.report.frag = self.defrag.counters.clone();
+        self.report.decode = self.decoder.counters.clone();
+        let msg = SinkMsg::Capture {
+            seq,
+            ts,
+            report: Box::new(self.report.clone()),
+        };
+        self.sink_tx
+            .send(msg)
+            .map_err(|_| PipelineError::WorkerGone)
+    }
+
+    /// Final report: workers flush every flow and exit.
+    fn finish(&mut self, reader: &mut Reader) -> Result<(), PipelineError> {
+        let ts = if reader.is_live() || self.report.packets == 0 {
+            wall_us()
+        } else {
+            self.report.last_ts
+        };
+        self.request_report(reader, ts, true)
+    }
+}
+
+struct Worker {
+    table: FlowTable,
+    sensor: String,
+    flow_events: bool,
+    out: Vec<u8>,
+    out_count: u64,
+    report: WorkerReport,
+    sink_tx: Sender<SinkMsg>,
+    pool_tx: Sender<Batch>,
+}
+
+impl Worker {
+    fn new(cfg: &Config, sink_tx: Sender<SinkMsg>, pool_tx: Sender<Batch>) -> Self {
+        Self {
+            table: FlowTable::new(&cfg.flow, cfg.workers),
+            sensor: cfg.sensor_name.clone(),
+            flow_events: cfg.flow_events,
+            out: Vec::with_capacity(EVENT_CHUNK * 2),
+            out_count: 0,
+            report: WorkerReport::default(),
+            sink_tx,
+            pool_tx,
+        }
+    }
+
+    fn run(mut self, data: Receiver<Batch>, ctrl: Receiver<Ctrl>) {
+        loop {
+            select! {
+                recv(data) -> m => match m {
+                    Ok(b) => self.batch(b),
+                    Err(_) => break,
+                },
+                recv(ctrl) -> m => match m {
+                    Ok(c) => {
+                        while let Ok(b) = data.try_recv() {
+                            self.batch(b);
+                        }
+                        if self.control(c) {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                },
+            }
+        }
+    }
+
+    fn batch(&mut self, mut b: Batch) {
+        let t0 = Instant::now();
+        if let Some(sent) = b.sent {
+            self.report
+                .queue_ns
+                .record(t0.duration_since(sent).as_nanos() as u64);
+        }
+        for p in &b.pkts {
+            self.report.packets += 1;
+            self.report.bytes += u64::from(p.wire_len);
+            self.report.payload_bytes += u64::from(p.len);
+            let _ = self
+                .table
+                .packet(&p.key, p.src_is_lo, p.ts, &p.tcp, p.wire_len);
+        }
+        self.emit_ended();
+        self.report.batch_ns.record(t0.elapsed().as_nanos() as u64);
+        b.clear();
+        let _ = self.pool_tx.try_send(b);
+    }
+
+    /// Returns true when the worker should exit.
+    fn control(&mut self, c: Ctrl) -> bool {
+        match c {
+            Ctrl::Tick(ts) => {
+                self.table.advance(ts);
+                self.emit_ended();
+                self.send_events();
+                false
+            }
+            Ctrl::Report { seq, last } => {
+                if last {
+                    self.table.flush();
+                    self.emit_ended();
+                }
+                self.send_events();
+                self.report.flows = self.table.counters.clone();
+                let _ = self.sink_tx.send(SinkMsg::Worker {
+                    seq,
+                    report: Box::new(self.report.clone()),
+                });
+                last
+            }
+        }
+    }
+
+    fn emit_ended(&mut self) {
+        let Self {
+            table,
+            out,
+            out_count,
+            flow_events,
+            sensor,
+            report,
+            ..
+        } = self;
+        for (key, flow, reason) in table.drain_ended() {
+            if *flow_events
+                && event::write_line(out, &flow_event(sensor, &key, &flow, reason)).is_ok()
+            {
+                *out_count += 1;
+                report.events += 1;
+            }
+        }
+        if self.out.len() >= EVENT_CHUNK {
+            self.send_events();
+        }
+    }
+
+    fn send_events(&mut self) {
+        if self.out.is_empty() {
+            return;
+        }
+        let buf = std::mem::replace(&mut self.out, Vec::with_capacity(EVENT_CHUNK * 2));
+        let count = std::mem::take(&mut self.out_count);
+        let _ = self.sink_tx.send(SinkMsg::Events { buf, count });
+    }
+}
+
+fn flow_event<'a>(sensor: &'a str, key: &'a FlowKey, f: &Flow, reason: EndReason) -> FlowEvent<'a> {
+    let (client, server) = if f.client_is_lo {
+        (key.lo, key.hi)
+    } else {
+        (key.hi, key.lo)
+    };
+    let state = if key.proto == Proto::Tcp && f.closed() {
+        "closed"
+    } else if f.pkts[TO_SERVER] > 0 && f.pkts[TO_CLIENT] > 0 {
+        "established"
+    } else {
+        "new"
+    };
+    FlowEvent {
+        timestamp: Timestamp(f.last_ts),
+        event_type: "flow",
+        event_id: EventId::derive(sensor, "flow", &f.id),
+        sensor,
+        flow_id: f.id,
+        src_ip: client.0,
+        src_port: client.1,
+        dest_ip: server.0,
+        dest_port: server.1,
+        proto: key.proto.name(),
+        vlan: key.ctx.vlans(),
+        tunnel: key.ctx.tunnel.map(TunnelJson),
+        flow: FlowBody {
+            start: Timestamp(f.first_ts),
+            end: Timestamp(f.last_ts),
+            pkts_toserver: f.pkts[TO_SERVER],
+            pkts_toclient: f.pkts[TO_CLIENT],
+            bytes_toserver: f.bytes[TO_SERVER],
+            bytes_toclient: f.bytes[TO_CLIENT],
+            state,
+            reason: reason.name(),
+            midstream: f.midstream,
+        },
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    capture: Option<(u64, Box<CaptureReport>)>,
+    worker: WorkerReport,
+    workers_in: usize,
+}
+
+fn sink_loop(
+    rx: Receiver<SinkMsg>,
+    out: Box<dyn Write + Send>,
+    workers: usize,
+    sensor: &str,
+    live: bool,
+) -> (Snapshot, Option<String>) {
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut counters = SinkCounters::default();
+    let mut error: Option<String> = None;
+    let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+    let mut last = Snapshot {
+        workers,
+        ..Snapshot::default()
+    };
+    let write = |w: &mut std::io::BufWriter<Box<dyn Write + Send>>,
+                 counters: &mut SinkCounters,
+                 error: &mut Option<String>,
+                 buf: &[u8],
+                 count: u64| {
+        if error.is_some() {
+            counters.events_dropped += count;
+            return;
+        }
+        match w.write_all(buf) {
+            Ok(()) => {
+                counters.events_written += count;
+                counters.bytes_written += buf.len() as u64;
+            }
+            Err(e) => {
+                counters.write_errors += 1;
+                counters.events_dropped += count;
+                *error = Some(e.to_string());
+            }
+        }
+    };
+    for msg in rx.iter() {
+        let ready = match msg {
+            SinkMsg::Events { buf, count } => {
+                write(&mut w, &mut counters, &mut error, &buf, count);
+                None
+            }
+            SinkMsg::Worker { seq, report } => {
+                let p = pending.entry(seq).or_default();
+                p.worker.merge(&report);
+                p.workers_in += 1;
+                Some(seq)
+            }
+            SinkMsg::Capture { seq, ts, report } => {
+                pending.entry(seq).or_default().capture = Some((ts, report));
+                Some(seq)
+            }
+        };
+        if let Some(seq) = ready {
+            let complete = pending
+                .get(&seq)
+                .is_some_and(|p| p.capture.is_some() && p.workers_in == workers);
+            if complete {
+                if let Some(Pending {
+                    capture: Some((ts, capture)),
+                    worker,
+                    ..
+                }) = pending.remove(&seq)
+                {
+                    // The stats event counts itself as written.
+                    let mut snap = Snapshot {
+                        workers,
+                        capture: *capture,
+                        worker,
+                        sink: counters.clone(),
+                    };
+                    snap.sink.events_written += 1;
+                    let ev = serde_json::json!({
+                        "timestamp": Timestamp(ts),
+                        "event_type": "stats",
+                        "event_id": EventId::derive(sensor, "stats", &(seq, ts)),
+                        "sensor": sensor,
+                        "stats": snap.to_json(),
+                    });
+                    let mut line = Vec::with_capacity(2048);
+                    if event::write_line(&mut line, &ev).is_ok() {
+                        write(&mut w, &mut counters, &mut error, &line, 1);
+                    }
+                    if error.is_none() {
+                        if let Err(e) = w.flush() {
+                            counters.write_errors += 1;
+                            error = Some(e.to_string());
+                        }
+                    }
+                    snap.sink = counters.clone();
+                    last = snap;
+                }
+            }
+        }
+        if live && rx.is_empty() && error.is_none() {
+            if let Err(e) = w.flush() {
+                counters.write_errors += 1;
+                error = Some(e.to_string());
+            }
+        }
+    }
+    if error.is_none() {
+        if let Err(e) = w.flush() {
+            counters.write_errors += 1;
+            error = Some(e.to_string());
+        }
+    }
+    last.sink = counters;
+    (last, error)
+}

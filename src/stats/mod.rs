@@ -1,0 +1,294 @@
+//! All stages: counters and latency histograms, and the `stats` event.
+//!
+//! Each thread owns its counters (plain integers, no atomics on the packet path) and hands
+//! a copy to the aggregator in-band, when the capture thread asks for a report. Latencies are
+//! `hdrhistogram`s in nanoseconds, sampled on the packet path so measuring stays cheap.
+//! Counter names are stable: the `stats` event is what operators alert on.
+
+use hdrhistogram::Histogram;
+use serde_json::{json, Map, Value};
+
+use crate::decode::frag::FragCounters;
+use crate::decode::{DecodeCounters, Ignored, Layer, StopReason};
+use crate::flow::{EndReason, FlowCounters};
+
+/// A latency histogram in nanoseconds (1 ns to 60 s, 3 significant digits).
+#[derive(Clone, Debug)]
+pub struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Latency {
+    pub fn new() -> Self {
+        // Bounds are constants well inside hdrhistogram's limits: construction cannot fail.
+        match Histogram::new_with_bounds(1, 60_000_000_000, 3) {
+            Ok(h) => Self(h),
+            Err(_) => unreachable!("constant histogram bounds are valid"),
+        }
+    }
+
+    /// Records one value, clamped into the histogram's range.
+    pub fn record(&mut self, ns: u64) {
+        self.0.saturating_record(ns.max(1));
+    }
+
+    pub fn merge(&mut self, o: &Latency) {
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.0.add(&o.0);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+
+    pub fn to_json(&self) -> Value {
+        if self.0.is_empty() {
+            return json!({"count": 0});
+        }
+        json!({
+            "count": self.0.len(),
+            "p50": self.0.value_at_quantile(0.50),
+            "p90": self.0.value_at_quantile(0.90),
+            "p99": self.0.value_at_quantile(0.99),
+            "max": self.0.max(),
+        })
+    }
+}
+
+/// Kernel capture statistics (live capture only), as libpcap reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelStats {
+    pub received: u64,
+    pub dropped: u64,
+    pub if_dropped: u64,
+}
+
+/// What the capture thread reports.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureReport {
+    pub packets: u64,
+    pub bytes: u64,
+    pub files: u64,
+    pub truncated_files: u64,
+    pub kernel: Option<KernelStats>,
+    pub decode: DecodeCounters,
+    pub frag: FragCounters,
+    pub batches: u64,
+    pub queue_drops_batches: u64,
+    pub queue_drops_packets: u64,
+    /// Packets of link types apitap does not decode.
+    pub unsupported_link_packets: u64,
+    pub decode_ns: Latency,
+    /// Packet time of the newest packet, in microseconds.
+    pub last_ts: u64,
+}
+
+/// What one worker reports.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerReport {
+    pub packets: u64,
+    pub bytes: u64,
+    pub payload_bytes: u64,
+    pub flows: FlowCounters,
+    pub events: u64,
+    /// Time a batch waited in the queue before its worker took it.
+    pub queue_ns: Latency,
+    /// Time a worker spent on one batch.
+    pub batch_ns: Latency,
+}
+
+impl WorkerReport {
+    pub fn merge(&mut self, o: &WorkerReport) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.payload_bytes += o.payload_bytes;
+        self.flows.merge(&o.flows);
+        self.events += o.events;
+        self.queue_ns.merge(&o.queue_ns);
+        self.batch_ns.merge(&o.batch_ns);
+    }
+}
+
+/// What the output stage reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SinkCounters {
+    pub events_written: u64,
+    pub bytes_written: u64,
+    pub write_errors: u64,
+    /// Events that could not be written (after a write error).
+    pub events_dropped: u64,
+}
+
+/// One consistent view of the whole sensor.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub workers: usize,
+    pub capture: CaptureReport,
+    pub worker: WorkerReport,
+    pub sink: SinkCounters,
+}
+
+fn nonzero_map<I: IntoIterator<Item = (&'static str, u64)>>(it: I) -> Value {
+    let mut m = Map::new();
+    for (k, v) in it {
+        if v != 0 {
+            m.insert(k.to_string(), Value::from(v));
+        }
+    }
+    Value::Object(m)
+}
+
+impl Snapshot {
+    /// The `stats` object of the `stats` event.
+    pub fn to_json(&self) -> Value {
+        let c = &self.capture;
+        let d = &c.decode;
+        let layers = nonzero_map(Layer::ALL.iter().map(|l| (l.name(), d.layers[l.index()])));
+        let ignored = nonzero_map(
+            Ignored::ALL
+                .iter()
+                .map(|i| (i.name(), d.ignored[i.index()])),
+        );
+        let mut stop = Map::new();
+        for l in Layer::ALL {
+            let reasons = nonzero_map(StopReason::ALL.iter().map(|r| (r.name(), d.stop(*l, *r))));
+            if reasons.as_object().is_some_and(|m| !m.is_empty()) {
+                stop.insert(l.name().to_string(), reasons);
+            }
+        }
+        let f = &self.worker.flows;
+        let ended = nonzero_map(EndReason::ALL.iter().map(|r| (r.name(), f.ended_by(*r))));
+        let mut capture = json!({
+            "packets": c.packets,
+            "bytes": c.bytes,
+            "files": c.files,
+            "truncated_files": c.truncated_files,
+            "unsupported_link_type": c.unsupported_link_packets,
+        });
+        if let (Some(k), Some(obj)) = (c.kernel, capture.as_object_mut()) {
+            obj.insert("kernel_received".into(), k.received.into());
+            obj.insert("kernel_drops".into(), k.dropped.into());
+            obj.insert("if_drops".into(), k.if_dropped.into());
+        }
+        json!({
+            "capture": capture,
+            "decode": {
+                "layers": layers,
+                "ignored": ignored,
+                "stop": Value::Object(stop),
+                "anomalies": d.total_stops(),
+                "truncated_payloads": d.truncated_payloads,
+            },
+            "ip_frag": {
+                "fragments": c.frag.fragments,
+                "reassembled": c.frag.reassembled,
+                "in_progress": c.frag.in_progress,
+                "bytes_held": c.frag.bytes_held,
+            },
+            "pipeline": {
+                "workers": self.workers,
+                "batches": c.batches,
+                "queue_drops": {"batches": c.queue_drops_batches, "packets": c.queue_drops_packets},
+                "worker_packets": self.worker.packets,
+            },
+            "flows": {
+                "created": f.created,
+                "active": f.active,
+                "ended": ended,
+                "bytes_held": f.bytes_held,
+            },
+            "events": {
+                "produced": self.worker.events,
+                "written": self.sink.events_written,
+                "dropped": self.sink.events_dropped,
+                "write_errors": self.sink.write_errors,
+            },
+            "latency_ns": {
+                "decode": c.decode_ns.to_json(),
+                "queue": self.worker.queue_ns.to_json(),
+                "worker_batch": self.worker.batch_ns.to_json(),
+            },
+        })
+    }
+
+    /// The one-line human summary printed on stderr at exit.
+    pub fn summary_line(&self, elapsed: std::time::Duration) -> String {
+        let c = &self.capture;
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        let mut line = format!(
+            "{} packets, {} bytes in {:.2} s ({:.0} pkt/s, {:.3} Gbit/s); {} flows; {} decode anomalies; {} events written",
+            c.packets,
+            c.bytes,
+            secs,
+            c.packets as f64 / secs,
+            c.bytes as f64 * 8.0 / secs / 1e9,
+            self.worker.flows.created,
+            c.decode.total_stops(),
+            self.sink.events_written,
+        );
+        let dropped = c.queue_drops_packets
+            + c.kernel.map(|k| k.dropped + k.if_dropped).unwrap_or(0)
+            + self.sink.events_dropped;
+        if dropped > 0 {
+            line.push_str(&format!(
+                "; DROPPED: {} packets at the queue, {} in the kernel, {} events",
+                c.queue_drops_packets,
+                c.kernel.map(|k| k.dropped + k.if_dropped).unwrap_or(0),
+                self.sink.events_dropped
+            ));
+        }
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_percentiles_and_merge() {
+        let mut a = Latency::new();
+        for v in 1..=100 {
+            a.record(v * 1000);
+        }
+        let mut b = Latency::new();
+        b.record(1_000_000);
+        a.merge(&b);
+        let j = a.to_json();
+        assert_eq!(j["count"], 101);
+        assert!(j["p50"].as_u64().unwrap() >= 50_000);
+        assert!(j["max"].as_u64().unwrap() >= 1_000_000);
+        assert_eq!(Latency::new().to_json(), json!({"count": 0}));
+    }
+
+    #[test]
+    fn stop_counters_are_nested_by_layer_and_reason() {
+        let mut s = Snapshot::default();
+        s.capture
+            .decode
+            .record_stop(Layer::Tcp, StopReason::Truncated);
+        s.capture
+            .decode
+            .record_stop(Layer::Tcp, StopReason::Truncated);
+        let j = s.to_json();
+        assert_eq!(j["decode"]["stop"]["tcp"]["truncated"], 2);
+        assert_eq!(j["decode"]["anomalies"], 2);
+        assert!(j["decode"]["stop"].get("ipv4").is_none());
+    }
+
+    #[test]
+    fn summary_mentions_drops_only_when_there_are_some() {
+        let mut s = Snapshot::default();
+        assert!(!s
+            .summary_line(std::time::Duration::from_secs(1))
+            .contains("DROPPED"));
+        s.capture.queue_drops_packets = 3;
+        assert!(s
+            .summary_line(std::time::Duration::from_secs(1))
+            .contains("DROPPED: 3"));
+    }
+}
