@@ -52,10 +52,12 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(1));
         g.bench_with_input(BenchmarkId::from_parameter(name), &frame, |b, f| {
             let mut d = Decoder::new(DecodeConfig::default());
-            b.iter(|| match d.decode(LinkType::Ethernet, std::hint::black_box(f)) {
-                Outcome::L4(l4) => l4.payload.len(),
-                _ => 0,
-            })
+            b.iter(
+                || match d.decode(LinkType::Ethernet, std::hint::black_box(f)) {
+                    Outcome::L4(l4) => l4.payload.len(),
+                    _ => 0,
+                },
+            )
         });
     }
     g.finish();

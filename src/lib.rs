@@ -18,3 +18,4 @@ pub mod flow;
 pub mod pipeline;
 pub mod sink;
 pub mod stats;
+pub mod synth;

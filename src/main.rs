@@ -68,6 +68,49 @@ enum Command {
     Replay(ReplayArgs),
     /// Capture live from an interface with libpcap
     Live(LiveArgs),
+    /// Write deterministic, labelled test captures (the ones in captures/ are made this way)
+    Synth(SynthArgs),
+}
+
+#[derive(Args, Debug)]
+struct SynthArgs {
+    /// Scenario to write (see --list), or `bench` for a large benchmark capture
+    #[arg(value_name = "SCENARIO", required_unless_present_any = ["list", "all"])]
+    scenario: Option<String>,
+    /// List the scenarios and exit
+    #[arg(long)]
+    list: bool,
+    /// Write every scenario into DIR, with a manifest.json of their expected counts
+    #[arg(long, value_name = "DIR", conflicts_with = "scenario")]
+    all: Option<PathBuf>,
+    /// Size of the `bench` capture, with a K/M/G suffix (powers of 1024) [default: 1G]
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    size: u64,
+    /// Seed of the `bench` capture [default: 1]
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                _ => return Err(format!("unknown size suffix {c:?} (use K, M or G)")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("invalid size {s:?}"))
 }
 
 #[derive(Args, Debug)]
@@ -131,12 +174,18 @@ fn usage<E: Into<anyhow::Error>>(e: E) -> Failure {
     }
 }
 
+/// Writes a human message on stderr; a closed stderr is not worth dying for.
+fn say(msg: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "apitap: {msg}");
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("apitap: error: {:#}", f.err);
+            say(format_args!("error: {:#}", f.err));
             ExitCode::from(f.code)
         }
     }
@@ -168,7 +217,9 @@ fn shutdown_on_signals() -> Result<crossbeam_channel::Receiver<()>, Failure> {
             for _ in signals.forever() {
                 seen += 1;
                 if seen == 1 {
-                    eprintln!("apitap: stopping: draining queues and flushing flows (signal again to exit now)");
+                    say(format_args!(
+                        "stopping: draining queues and flushing flows (signal again to exit now)"
+                    ));
                     let _ = tx.try_send(());
                 } else {
                     std::process::exit(130);
@@ -179,14 +230,71 @@ fn shutdown_on_signals() -> Result<crossbeam_channel::Receiver<()>, Failure> {
     Ok(rx)
 }
 
+fn synth(args: SynthArgs, output: Option<&str>) -> Result<ExitCode, Failure> {
+    use apitap::synth;
+    if args.list {
+        for (name, desc) in synth::scenarios() {
+            println!("{name:18} {desc}");
+        }
+        println!("{:18} a large benchmark capture (--size, --seed)", "bench");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(dir) = args.all {
+        let infos = synth::write_all_scenarios(&dir)
+            .with_context(|| format!("cannot write scenarios into {}", dir.display()))?;
+        say(format_args!(
+            "wrote {} captures into {}",
+            infos.len(),
+            dir.display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(name), Some(out)) = (args.scenario, output.filter(|o| *o != "-")) else {
+        return Err(usage(anyhow::anyhow!(
+            "give a scenario and --output FILE, or --list, or --all DIR"
+        )));
+    };
+    let out = PathBuf::from(out);
+    if name == "bench" {
+        let info = synth::write_bench_capture(&out, args.size, args.seed)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        say(format_args!(
+            "wrote {}: {} packets, {} bytes, {} flows, {} HTTP transactions",
+            out.display(),
+            info.packets,
+            info.bytes,
+            info.flows,
+            info.http_transactions
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let info = match synth::write_scenario(&name, &out) {
+        Ok(i) => i,
+        Err(e @ synth::SynthError::UnknownScenario(_)) => return Err(usage(e)),
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot write {}", out.display()))
+                .into())
+        }
+    };
+    say(format_args!(
+        "wrote {}: {} packets, {} TCP flows, {} UDP flows",
+        out.display(),
+        info.packets,
+        info.flows_tcp,
+        info.flows_udp
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let mut ov = overrides(&cli.common);
     let (cfg, reader) = match cli.command {
+        Command::Synth(args) => return synth(args, cli.common.output.as_deref()),
         Command::Replay(args) => {
             ov.speed = args.speed;
             let cfg = load_config(Mode::Replay, ov, cli.common.config.as_ref())?;
-            let reader =
-                Reader::open_files(&args.files, cfg.bpf.as_deref(), cfg.speed).map_err(usage)?;
+            let reader = Reader::open_files(&args.files, cfg.bpf.as_deref()).map_err(usage)?;
             (cfg, reader)
         }
         Command::Live(args) => {
@@ -203,6 +311,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 timeout_ms: cfg.live.timeout_ms,
             };
             let reader = Reader::open_live(&opts, cfg.bpf.as_deref())?;
+            say(format_args!(
+                "capturing on {} (snaplen {}, buffer {} MiB) with {} worker(s)",
+                opts.interface, opts.snaplen, opts.buffer_mb, cfg.workers
+            ));
             (cfg, reader)
         }
     };
@@ -218,4 +330,44 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         .into());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shared_options_go_before_or_after_the_command() {
+        let a = Cli::try_parse_from(["apitap", "--workers", "3", "replay", "x.pcap"]).unwrap();
+        let b = Cli::try_parse_from(["apitap", "replay", "x.pcap", "--workers", "3"]).unwrap();
+        assert_eq!(a.common.workers, Some(3));
+        assert_eq!(b.common.workers, Some(3));
+    }
+
+    #[test]
+    fn replay_needs_a_file() {
+        assert!(Cli::try_parse_from(["apitap", "replay"]).is_err());
+    }
+
+    #[test]
+    fn when_full_values() {
+        assert_eq!(parse_when_full("drop"), Ok(WhenFull::Drop));
+        assert!(parse_when_full("sometimes").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("64m"), Ok(64 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("x").is_err());
+    }
 }

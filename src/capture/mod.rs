@@ -6,13 +6,12 @@
 //!   (naming the file and the reason) before anything is processed;
 //! - a file cut in the middle of a packet yields every packet before the cut, then a
 //!   [`Next::FileEnded`] carrying a warning that says where it stopped;
-//! - timestamps are the packets' own (microseconds since the epoch); replay at
-//!   `--speed 1.0` paces on them, `max` does not wait;
+//! - timestamps are the packets' own (microseconds since the epoch); pacing a replay on
+//!   them (`--speed`) is the pipeline's job, so it can notice shutdown while it waits;
 //! - a live capture returns [`Next::Idle`] at least every `timeout_ms` so the caller can
 //!   notice shutdown and flush without a packet arriving.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use pcap::{Active, Capture, Offline};
 use thiserror::Error;
@@ -94,11 +93,19 @@ enum Inner {
     },
 }
 
+/// Wakes a live capture blocked in a read (from another thread); the read then returns
+/// [`Next::End`].
+pub struct Interrupt(pcap::BreakLoop);
+
+impl Interrupt {
+    pub fn interrupt(&self) {
+        self.0.breakloop();
+    }
+}
+
 /// A packet source.
 pub struct Reader {
     inner: Inner,
-    speed: Speed,
-    pace_origin: Option<(u64, Instant)>,
     /// The current file ended on the previous call: move to the next one.
     close_current: bool,
 }
@@ -118,11 +125,7 @@ fn reason(e: &pcap::Error) -> String {
 
 impl Reader {
     /// Opens every file (`-` is stdin) up front; the first that fails is the error.
-    pub fn open_files(
-        paths: &[PathBuf],
-        bpf: Option<&str>,
-        speed: Speed,
-    ) -> Result<Self, CaptureError> {
+    pub fn open_files(paths: &[PathBuf], bpf: Option<&str>) -> Result<Self, CaptureError> {
         let mut caps = Vec::with_capacity(paths.len());
         for path in paths {
             let open_err = |reason: String| CaptureError::Open {
@@ -151,8 +154,6 @@ impl Reader {
                 current: None,
                 packets_in_file: 0,
             },
-            speed,
-            pace_origin: None,
             close_current: false,
         })
     }
@@ -196,10 +197,16 @@ impl Reader {
                 iface,
                 cap: Box::new(cap),
             },
-            speed: Speed::Max,
-            pace_origin: None,
             close_current: false,
         })
+    }
+
+    /// A handle that interrupts a blocked live read; `None` for files.
+    pub fn interrupter(&mut self) -> Option<Interrupt> {
+        match &mut self.inner {
+            Inner::Live { cap, .. } => Some(Interrupt(cap.breakloop_handle())),
+            Inner::Files { .. } => None,
+        }
     }
 
     pub fn is_live(&self) -> bool {
@@ -265,7 +272,6 @@ impl Reader {
                         *packets_in_file += 1;
                         let ts = ts_us(&p.header.ts);
                         let (wire_len, data) = (p.header.len, p.data);
-                        pace_with(self.speed, &mut self.pace_origin, ts);
                         Ok(Next::Packet(Packet {
                             ts_us: ts,
                             wire_len,
@@ -300,23 +306,13 @@ impl Reader {
     }
 }
 
-fn pace_with(speed: Speed, origin: &mut Option<(u64, Instant)>, ts: u64) {
-    let Speed::Factor(f) = speed else { return };
-    let (ts0, wall0) = *origin.get_or_insert((ts, Instant::now()));
-    let due = Duration::from_secs_f64(ts.saturating_sub(ts0) as f64 / 1e6 / f);
-    let elapsed = wall0.elapsed();
-    if due > elapsed {
-        std::thread::sleep(due - elapsed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn missing_file_names_the_file() {
-        let err = Reader::open_files(&[PathBuf::from("/nonexistent/x.pcap")], None, Speed::Max)
+        let err = Reader::open_files(&[PathBuf::from("/nonexistent/x.pcap")], None)
             .err()
             .unwrap();
         let msg = err.to_string();
@@ -329,7 +325,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("notes.txt");
         std::fs::write(&p, b"this is not a capture file at all, just text").unwrap();
-        let msg = Reader::open_files(std::slice::from_ref(&p), None, Speed::Max)
+        let msg = Reader::open_files(std::slice::from_ref(&p), None)
             .err()
             .unwrap()
             .to_string();

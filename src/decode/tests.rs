@@ -81,8 +81,10 @@ fn ipv6_with_extension_headers() {
     use etherparse::{IpNumber, Ipv6Extensions, Ipv6Header, Ipv6RawExtHeader};
     let src: Ipv6Addr = "2001:db8::1".parse().unwrap();
     let dst: Ipv6Addr = "2001:db8::2".parse().unwrap();
-    let mut exts = Ipv6Extensions::default();
-    exts.hop_by_hop_options = Some(Ipv6RawExtHeader::new_raw(IpNumber::TCP, &[0; 6]).unwrap());
+    let exts = Ipv6Extensions {
+        hop_by_hop_options: Some(Ipv6RawExtHeader::new_raw(IpNumber::TCP, &[0; 6]).unwrap()),
+        ..Default::default()
+    };
     let mut tcp = Vec::new();
     PacketBuilder::ipv6(src.octets(), dst.octets(), 64)
         .tcp(443, 50000, 9, 100)
@@ -95,7 +97,8 @@ fn ipv6_with_extension_headers() {
     hdr.payload_length = (tcp_part.len() + 8) as u16;
     let mut raw = Vec::new();
     hdr.write(&mut raw).unwrap();
-    exts.write(&mut raw, IpNumber::IPV6_HEADER_HOP_BY_HOP).unwrap();
+    exts.write(&mut raw, IpNumber::IPV6_HEADER_HOP_BY_HOP)
+        .unwrap();
     raw.extend_from_slice(tcp_part);
     let mut d = dec();
     let l = l4(d.decode(LinkType::Raw, &raw));

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender, TryRecvError, TrySendError};
 use thiserror::Error;
 
-use crate::capture::{CaptureError, Next, Reader};
+use crate::capture::{CaptureError, Next, Reader, Speed};
 use crate::config::{Config, Mode, WhenFull};
 use crate::decode::frag::{Defrag, FragResult};
 use crate::decode::{Decoder, Layer, LinkType, Outcome, Proto, TcpMeta, L4};
@@ -124,7 +124,8 @@ fn wall_us() -> u64 {
 }
 
 fn warn(warnings: &mut Vec<String>, msg: String) {
-    eprintln!("apitap: warning: {msg}");
+    // A closed stderr must not stop the sensor.
+    let _ = writeln!(std::io::stderr(), "apitap: warning: {msg}");
     warnings.push(msg);
 }
 
@@ -143,7 +144,23 @@ pub fn run(
     let mut data_txs = Vec::with_capacity(n);
     let mut ctrl_txs = Vec::with_capacity(n);
 
+    let interrupt = reader.interrupter();
+    // Dropped when the capture loop ends, so the watcher below never outlives it.
+    let (done_tx, done_rx) = bounded::<()>(0);
     std::thread::scope(|scope| {
+        if let Some(interrupt) = interrupt {
+            // A blocked live read does not see the shutdown channel: wake it.
+            let shutdown = shutdown.clone();
+            std::thread::Builder::new()
+                .name("apitap-shutdown".into())
+                .spawn_scoped(scope, move || {
+                    select! {
+                        recv(shutdown) -> _ => interrupt.interrupt(),
+                        recv(done_rx) -> _ => {}
+                    }
+                })
+                .map_err(PipelineError::Spawn)?;
+        }
         let sensor = cfg.sensor_name.clone();
         let live = cfg.mode == Mode::Live;
         let sink = std::thread::Builder::new()
@@ -181,6 +198,7 @@ pub fn run(
             warned_dlts: Vec::new(),
         };
         let result = cap.run(&mut reader, &shutdown);
+        drop(done_tx);
         // Whatever happened, end cleanly: the last report flushes every flow.
         let finished = cap.finish(&mut reader);
         let warnings = std::mem::take(&mut cap.warnings);
@@ -205,6 +223,33 @@ pub fn run(
             sink_error,
         })
     })
+}
+
+/// Waits until packet time `ts` is due at `factor` times the original speed. Returns false
+/// when shutdown was requested while waiting.
+fn pace(
+    origin: &mut Option<(u64, Instant)>,
+    ts: u64,
+    factor: f64,
+    shutdown: &Receiver<()>,
+) -> bool {
+    let (ts0, wall0) = *origin.get_or_insert((ts, Instant::now()));
+    let due = Duration::from_secs_f64(ts.saturating_sub(ts0) as f64 / 1e6 / factor);
+    loop {
+        let elapsed = wall0.elapsed();
+        if elapsed >= due {
+            return true;
+        }
+        // Wait in slices so a shutdown is seen within 50 ms.
+        match shutdown.recv_timeout((due - elapsed).min(Duration::from_millis(50))) {
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            _ => return false,
+        }
+    }
+}
+
+fn stop_requested(shutdown: &Receiver<()>) -> bool {
+    !matches!(shutdown.try_recv(), Err(TryRecvError::Empty))
 }
 
 struct CaptureLoop<'c> {
@@ -232,16 +277,19 @@ impl CaptureLoop<'_> {
         let mut next_stats: Option<u64> = None;
         let mut link_cache: Option<(i32, Option<LinkType>)> = None;
         let mut count: u64 = 0;
+        let mut pace_origin: Option<(u64, Instant)> = None;
         loop {
-            if count % 64 == 0 {
-                match shutdown.try_recv() {
-                    Err(TryRecvError::Empty) => {}
-                    Ok(()) | Err(TryRecvError::Disconnected) => return Ok(()),
-                }
+            if count % 16 == 0 && stop_requested(shutdown) {
+                return Ok(());
             }
             count += 1;
             let now_clock = match reader.next_packet()? {
                 Next::Packet(p) => {
+                    if let Speed::Factor(f) = self.cfg.speed {
+                        if !pace(&mut pace_origin, p.ts_us, f, shutdown) {
+                            return Ok(());
+                        }
+                    }
                     self.report.packets += 1;
                     self.report.bytes += u64::from(p.wire_len);
                     let ts = p.ts_us;
@@ -287,6 +335,9 @@ impl CaptureLoop<'_> {
                     Some(ts)
                 }
                 Next::Idle => {
+                    if stop_requested(shutdown) {
+                        return Ok(());
+                    }
                     // Live and quiet: hand partial batches on, keep clocks moving.
                     self.flush_all()?;
                     Some(wall_us())
@@ -500,7 +551,16 @@ impl Worker {
             select! {
                 recv(data) -> m => match m {
                     Ok(b) => self.batch(b),
-                    Err(_) => break,
+                    // The capture thread is gone: act on the control messages it left,
+                    // the final report among them.
+                    Err(_) => {
+                        while let Ok(c) = ctrl.recv() {
+                            if self.control(c) {
+                                return;
+                            }
+                        }
+                        return;
+                    }
                 },
                 recv(ctrl) -> m => match m {
                     Ok(c) => {
@@ -508,10 +568,15 @@ impl Worker {
                             self.batch(b);
                         }
                         if self.control(c) {
-                            break;
+                            return;
                         }
                     }
-                    Err(_) => break,
+                    Err(_) => {
+                        while let Ok(b) = data.recv() {
+                            self.batch(b);
+                        }
+                        return;
+                    }
                 },
             }
         }
