@@ -295,6 +295,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             ov.speed = args.speed;
             let cfg = load_config(Mode::Replay, ov, cli.common.config.as_ref())?;
             let reader = Reader::open_files(&args.files, cfg.bpf.as_deref()).map_err(usage)?;
+            say(format_args!(
+                "replaying {} file(s) with {} worker(s)",
+                args.files.len(),
+                cfg.workers
+            ));
             (cfg, reader)
         }
         Command::Live(args) => {

@@ -243,8 +243,9 @@ fn truncated_file_warns_and_keeps_what_came_before() {
     let run = replay(&[capture("truncated-file.pcap")], &[]);
     assert_eq!(run.code, Some(0));
     assert!(
-        run.stderr
-            .contains("truncated-file.pcap: capture stopped after packet 41"),
+        run.stderr.contains(
+            "truncated-file.pcap: capture stopped: the file ends inside packet 42 (27 of 54 bytes)"
+        ),
         "{}",
         run.stderr
     );
@@ -446,4 +447,20 @@ fn output_file_and_event_contract_fields() {
     assert_eq!(f["event_type"], "flow");
     assert_eq!(f["vlan"], json!([100]));
     assert!(f["flow_id"].as_u64().unwrap() < 1 << 53);
+}
+
+#[test]
+fn bpf_filter_on_replay() {
+    let run = replay(&[capture("ethernet.pcap")], &["--bpf", "tcp port 8080"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let flows = run.of_type("flow");
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0]["dest_port"], 8080);
+    // Tunnelled traffic is filtered on its outer headers, as libpcap does.
+    let run = replay(&[capture("vxlan.pcap")], &["--bpf", "udp port 4789"]);
+    assert_eq!(run.of_type("flow").len(), 3);
+
+    let run = replay(&[capture("ethernet.pcap")], &["--bpf", "tcp port banana"]);
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("invalid BPF filter"), "{}", run.stderr);
 }

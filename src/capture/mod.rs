@@ -8,12 +8,18 @@
 //!   [`Next::FileEnded`] carrying a warning that says where it stopped;
 //! - timestamps are the packets' own (microseconds since the epoch); pacing a replay on
 //!   them (`--speed`) is the pipeline's job, so it can notice shutdown while it waits;
-//! - a live capture returns [`Next::Idle`] at least every `timeout_ms` so the caller can
-//!   notice shutdown and flush without a packet arriving.
+//! - a live capture returns [`Next::Idle`] when its read times out (`timeout_ms`), and a
+//!   read blocked in the kernel is woken by [`Interrupt`], so shutdown is never missed.
 
 use std::path::PathBuf;
 
-use pcap::{Active, Capture, Offline};
+pub mod file;
+
+use std::io::Read;
+
+use pcap::{Active, BpfProgram, Capture, Linktype};
+
+use file::{FileNext, FileReader};
 use thiserror::Error;
 
 use crate::stats::KernelStats;
@@ -74,18 +80,20 @@ pub enum Next<'a> {
     /// A file ended; `warning` is set when it ended early (truncated or unreadable).
     FileEnded {
         path: PathBuf,
-        packets: u64,
         warning: Option<String>,
     },
     /// No more input.
     End,
 }
 
+type BoxedFile = FileReader<Box<dyn Read + Send>>;
+
 enum Inner {
     Files {
-        caps: std::vec::IntoIter<(PathBuf, Capture<Offline>)>,
-        current: Option<(PathBuf, Capture<Offline>)>,
-        packets_in_file: u64,
+        files: std::vec::IntoIter<(PathBuf, BoxedFile)>,
+        current: Option<(PathBuf, BoxedFile)>,
+        /// The BPF expression and its programs, compiled per link type on first use.
+        bpf: Option<(String, Vec<(i32, BpfProgram)>)>,
     },
     Live {
         iface: String,
@@ -110,6 +118,17 @@ pub struct Reader {
     close_current: bool,
 }
 
+fn compile_bpf(expr: &str, dlt: i32) -> Result<BpfProgram, CaptureError> {
+    let fail = |e: pcap::Error| CaptureError::Filter {
+        expr: expr.to_string(),
+        reason: reason(&e),
+    };
+    Capture::dead(Linktype(dlt))
+        .map_err(fail)?
+        .compile(expr, true)
+        .map_err(fail)
+}
+
 fn ts_us(ts: &libc::timeval) -> u64 {
     let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
     let usecs = u64::try_from(ts.tv_usec).unwrap_or(0);
@@ -124,35 +143,41 @@ fn reason(e: &pcap::Error) -> String {
 }
 
 impl Reader {
-    /// Opens every file (`-` is stdin) up front; the first that fails is the error.
+    /// Opens every file (`-` is stdin) up front and reads its header; the first that fails
+    /// is the error.
     pub fn open_files(paths: &[PathBuf], bpf: Option<&str>) -> Result<Self, CaptureError> {
-        let mut caps = Vec::with_capacity(paths.len());
+        let mut files = Vec::with_capacity(paths.len());
         for path in paths {
             let open_err = |reason: String| CaptureError::Open {
                 path: path.clone(),
                 reason,
             };
-            if path.as_os_str() != "-" {
+            let input: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+                Box::new(std::io::stdin())
+            } else {
                 match std::fs::metadata(path) {
                     Err(e) => return Err(open_err(e.to_string())),
                     Ok(m) if m.is_dir() => return Err(open_err("is a directory".into())),
                     Ok(_) => {}
                 }
-            }
-            let mut cap = Capture::from_file(path).map_err(|e| open_err(reason(&e)))?;
-            if let Some(expr) = bpf {
-                cap.filter(expr, true).map_err(|e| CaptureError::Filter {
-                    expr: expr.to_string(),
-                    reason: reason(&e),
-                })?;
-            }
-            caps.push((path.clone(), cap));
+                Box::new(std::fs::File::open(path).map_err(|e| open_err(e.to_string()))?)
+            };
+            let reader = FileReader::open(input).map_err(|e| open_err(e.to_string()))?;
+            files.push((path.clone(), reader));
         }
+        let bpf = match bpf {
+            None => None,
+            Some(expr) => {
+                // Check the expression now (against Ethernet) so a typo fails at start.
+                let prog = compile_bpf(expr, 1)?;
+                Some((expr.to_string(), vec![(1, prog)]))
+            }
+        };
         Ok(Self {
             inner: Inner::Files {
-                caps: caps.into_iter(),
+                files: files.into_iter(),
                 current: None,
-                packets_in_file: 0,
+                bpf,
             },
             close_current: false,
         })
@@ -246,61 +271,68 @@ impl Reader {
                 }
             }
             Inner::Files {
-                caps,
+                files,
                 current,
-                packets_in_file,
+                bpf,
             } => {
                 if self.close_current {
                     *current = None;
                     self.close_current = false;
                 }
                 if current.is_none() {
-                    match caps.next() {
-                        Some(c) => {
-                            *current = Some(c);
-                            *packets_in_file = 0;
-                        }
+                    match files.next() {
+                        Some(f) => *current = Some(f),
                         None => return Ok(Next::End),
                     }
                 }
-                let Some((path, cap)) = current.as_mut() else {
+                let Some((path, reader)) = current.as_mut() else {
                     return Ok(Next::End);
                 };
-                let dlt = cap.get_datalink().0;
-                match cap.next_packet() {
-                    Ok(p) => {
-                        *packets_in_file += 1;
-                        let ts = ts_us(&p.header.ts);
-                        let (wire_len, data) = (p.header.len, p.data);
-                        Ok(Next::Packet(Packet {
-                            ts_us: ts,
+                let mut bpf_err = None;
+                let next = reader.next_matching(|dlt, data| match bpf.as_mut() {
+                    None => true,
+                    Some((expr, progs)) => {
+                        if let Some((_, p)) = progs.iter().find(|(d, _)| *d == dlt) {
+                            return p.filter(data);
+                        }
+                        match compile_bpf(expr, dlt) {
+                            Ok(p) => {
+                                let keep = p.filter(data);
+                                progs.push((dlt, p));
+                                keep
+                            }
+                            Err(e) => {
+                                bpf_err = Some(e);
+                                false
+                            }
+                        }
+                    }
+                });
+                let warning = match next {
+                    FileNext::Packet {
+                        ts_us,
+                        wire_len,
+                        data,
+                        dlt,
+                    } => {
+                        return Ok(Next::Packet(Packet {
+                            ts_us,
                             wire_len,
                             data,
                             dlt,
                         }))
                     }
-                    Err(pcap::Error::NoMorePackets) => {
-                        self.close_current = true;
-                        Ok(Next::FileEnded {
-                            path: path.clone(),
-                            packets: *packets_in_file,
-                            warning: None,
-                        })
-                    }
-                    Err(e) => {
-                        let warning = format!(
-                            "capture stopped after packet {}: {}",
-                            *packets_in_file,
-                            reason(&e)
-                        );
-                        self.close_current = true;
-                        Ok(Next::FileEnded {
-                            path: path.clone(),
-                            packets: *packets_in_file,
-                            warning: Some(warning),
-                        })
-                    }
+                    FileNext::End => None,
+                    FileNext::Stopped(why) => Some(format!("capture stopped: {why}")),
+                };
+                if let Some(e) = bpf_err {
+                    return Err(e);
                 }
+                self.close_current = true;
+                Ok(Next::FileEnded {
+                    path: path.clone(),
+                    warning,
+                })
             }
         }
     }

@@ -342,17 +342,12 @@ impl CaptureLoop<'_> {
                     self.flush_all()?;
                     Some(wall_us())
                 }
-                Next::FileEnded {
-                    path,
-                    packets,
-                    warning,
-                } => {
+                Next::FileEnded { path, warning } => {
                     self.report.files += 1;
                     if let Some(w) = warning {
                         self.report.truncated_files += 1;
                         warn(&mut self.warnings, format!("{}: {w}", path.display()));
                     }
-                    let _ = packets;
                     None
                 }
                 Next::End => return Ok(()),
