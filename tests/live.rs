@@ -160,3 +160,24 @@ fn live_capture_on_veth_sees_the_replayed_flows() {
     assert_eq!(stats["capture"]["kernel_drops"], 0);
     assert_eq!(stats["pipeline"]["queue_drops"]["packets"], 0);
 }
+
+#[test]
+fn live_capture_without_the_capability_names_it() {
+    let setpriv = Command::new("setpriv").arg("--version").output();
+    if setpriv.is_err() {
+        return skip("setpriv is not installed");
+    }
+    // As an unprivileged user (nobody), opening a capture must fail with a clear message.
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        .args([bin(), "live", "-i", "lo"])
+        .output()
+        .expect("runs setpriv");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("setpriv:") {
+        return skip("setpriv cannot drop privileges here");
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("CAP_NET_RAW"), "{stderr}");
+    assert!(stderr.contains("lo"), "{stderr}");
+}
