@@ -169,7 +169,12 @@ fn live_capture_without_the_capability_names_it() {
     }
     // As an unprivileged user (nobody), opening a capture must fail with a clear message.
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
         .args([bin(), "live", "-i", "lo"])
         .output()
         .expect("runs setpriv");
