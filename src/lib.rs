@@ -19,3 +19,4 @@ pub mod pipeline;
 pub mod sink;
 pub mod stats;
 pub mod synth;
+pub mod tcp;

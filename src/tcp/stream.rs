@@ -1,0 +1,478 @@
+//! Stage 4, tcp: reassembly of one direction of a TCP connection.
+//!
+//! Segments arrive in capture order; [`HalfStream`] turns them into the byte stream the
+//! receiver saw, handed to a [`StreamSink`] as data, gaps and the close. Positions are `u64`
+//! offsets from the first byte (sequence numbers are converted at the edge, relative to
+//! the next expected byte, so streams longer than 4 GiB and wrapping sequence numbers work).
+//!
+//! Guarantees:
+//! - the in-order segment is always accepted and delivered without being copied;
+//! - out-of-order segments are buffered, bounded by `max_ooo_segments` and `max_ooo_bytes`
+//!   per direction and by the worker's [`Budget`], which is checked before allocating; a
+//!   refused segment leaves the state unchanged and returns the limit it hit;
+//! - overlaps are settled first-wins (as Suricata's `OS_POLICY_FIRST`): bytes already held
+//!   are kept; an overlap whose bytes differ is reported ([`StreamSink::overlap_different`]),
+//!   an evasion signal;
+//! - a hole is never spliced over: it becomes a [`StreamSink::gap`] when the receiver
+//!   acknowledged past it (the capture lost what the endpoint got), when buffers are full,
+//!   or when the stream is flushed;
+//! - past `depth` bytes (0: no limit) nothing more is delivered, and that is counted.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+use serde::Deserialize;
+
+use super::seq::SeqNum;
+use crate::decode::tcp_flags::{FIN, SYN};
+
+/// `[tcp]` in the config file.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReassemblyConfig {
+    /// Out-of-order segments held per direction. Default 256.
+    pub max_ooo_segments: usize,
+    /// Out-of-order bytes held per direction. Default 4 MiB.
+    pub max_ooo_bytes: usize,
+    /// Bytes reassembled per direction; 0 means no limit. Default 0.
+    pub depth: u64,
+    /// Out-of-order bytes held by all the flows of the sensor (shared by the workers).
+    /// Default 256 MiB.
+    pub memcap: usize,
+}
+
+impl Default for ReassemblyConfig {
+    fn default() -> Self {
+        Self {
+            max_ooo_segments: 256,
+            max_ooo_bytes: 4 << 20,
+            depth: 0,
+            memcap: 256 << 20,
+        }
+    }
+}
+
+/// Why an out-of-order segment was not buffered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    TooManySegments,
+    TooManyBytes,
+    Memcap,
+}
+
+/// The worker's budget of buffered out-of-order bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Budget {
+    pub used: usize,
+    pub limit: usize,
+}
+
+/// Counters of reassembly, per worker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpCounters {
+    pub segments: u64,
+    pub bytes: u64,
+    pub out_of_order: u64,
+    pub retransmitted_bytes: u64,
+    pub overlap_different: u64,
+    pub gaps: u64,
+    pub gap_bytes: u64,
+    pub out_of_window: u64,
+    pub refused_segments: u64,
+    pub refused_bytes: u64,
+    pub refused_memcap: u64,
+    pub depth_reached: u64,
+    pub data_after_close: u64,
+}
+
+impl TcpCounters {
+    pub fn merge(&mut self, o: &TcpCounters) {
+        self.segments += o.segments;
+        self.bytes += o.bytes;
+        self.out_of_order += o.out_of_order;
+        self.retransmitted_bytes += o.retransmitted_bytes;
+        self.overlap_different += o.overlap_different;
+        self.gaps += o.gaps;
+        self.gap_bytes += o.gap_bytes;
+        self.out_of_window += o.out_of_window;
+        self.refused_segments += o.refused_segments;
+        self.refused_bytes += o.refused_bytes;
+        self.refused_memcap += o.refused_memcap;
+        self.depth_reached += o.depth_reached;
+        self.data_after_close += o.data_after_close;
+    }
+}
+
+/// Receives one direction's reassembled stream.
+pub trait StreamSink {
+    fn data(&mut self, bytes: &[u8]);
+    fn gap(&mut self, len: u64);
+    /// An overlapping segment carried bytes different from those already held.
+    fn overlap_different(&mut self);
+    /// Every byte up to the FIN was delivered (or the stream was flushed).
+    fn closed(&mut self);
+}
+
+/// Segments further than this from the next expected byte are out of window.
+const MAX_WINDOW: i64 = 1 << 30;
+
+/// One direction of a connection.
+#[derive(Debug, Default)]
+pub struct HalfStream {
+    /// Sequence number of offset 0.
+    base: Option<SeqNum>,
+    /// Next offset to deliver: everything before it was delivered (or declared a gap).
+    next: u64,
+    /// Out-of-order data, sorted by offset, not overlapping.
+    ooo: Vec<(u64, Vec<u8>)>,
+    ooo_bytes: usize,
+    /// Offset of the FIN.
+    fin: Option<u64>,
+    closed: bool,
+    depth_hit: bool,
+    /// A segment ahead of `next` was refused: a gap is owed when the peer acks past it.
+    lost_ahead: bool,
+}
+
+impl HalfStream {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes held out of order.
+    pub fn buffered(&self) -> usize {
+        self.ooo_bytes
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Offset of the next byte to deliver.
+    pub fn next_offset(&self) -> u64 {
+        self.next
+    }
+
+    fn deliver<S: StreamSink>(
+        &mut self,
+        cfg: &ReassemblyConfig,
+        c: &mut TcpCounters,
+        bytes: &[u8],
+        sink: &mut S,
+    ) {
+        let len = bytes.len() as u64;
+        if cfg.depth > 0 && self.next + len > cfg.depth {
+            let keep = cfg.depth.saturating_sub(self.next) as usize;
+            if let Some(head) = bytes.get(..keep) {
+                if !head.is_empty() {
+                    sink.data(head);
+                }
+            }
+            if !self.depth_hit {
+                self.depth_hit = true;
+                c.depth_reached += 1;
+            }
+        } else if !bytes.is_empty() {
+            sink.data(bytes);
+        }
+        c.bytes += len;
+        self.next += len;
+    }
+
+    fn gap<S: StreamSink>(
+        &mut self,
+        cfg: &ReassemblyConfig,
+        c: &mut TcpCounters,
+        len: u64,
+        sink: &mut S,
+    ) {
+        if len == 0 {
+            return;
+        }
+        c.gaps += 1;
+        c.gap_bytes += len;
+        if cfg.depth == 0 || self.next < cfg.depth {
+            sink.gap(len);
+        }
+        self.next += len;
+    }
+
+    /// Delivers buffered segments that are now in order.
+    fn drain<S: StreamSink>(
+        &mut self,
+        cfg: &ReassemblyConfig,
+        c: &mut TcpCounters,
+        budget: &mut Budget,
+        sink: &mut S,
+    ) {
+        while let Some((start, _)) = self.ooo.first() {
+            if *start > self.next {
+                break;
+            }
+            let (start, data) = self.ooo.remove(0);
+            self.ooo_bytes -= data.len();
+            budget.used = budget.used.saturating_sub(data.len());
+            let end = start + data.len() as u64;
+            if end > self.next {
+                let skip = (self.next - start) as usize;
+                if let Some(rest) = data.get(skip..) {
+                    self.deliver(cfg, c, rest, sink);
+                }
+            }
+        }
+        self.check_fin(sink);
+    }
+
+    fn check_fin<S: StreamSink>(&mut self, sink: &mut S) {
+        if !self.closed && self.fin.is_some_and(|f| f <= self.next) {
+            self.closed = true;
+            sink.closed();
+        }
+    }
+
+    /// One segment of this direction.
+    pub fn segment<S: StreamSink>(
+        &mut self,
+        cfg: &ReassemblyConfig,
+        seq: u32,
+        flags: u8,
+        payload: &[u8],
+        budget: &mut Budget,
+        c: &mut TcpCounters,
+        sink: &mut S,
+    ) -> Result<(), Refused> {
+        let syn = flags & SYN != 0;
+        let data_seq = if syn { SeqNum(seq).add(1) } else { SeqNum(seq) };
+        if syn {
+            if self.base.is_none() {
+                self.base = Some(data_seq);
+            }
+            if payload.is_empty() && flags & FIN == 0 {
+                return Ok(());
+            }
+        }
+        if payload.is_empty() && flags & FIN == 0 {
+            return Ok(());
+        }
+        c.segments += 1;
+        if self.closed {
+            c.data_after_close += 1;
+            return Ok(());
+        }
+        let base = *self.base.get_or_insert(data_seq);
+        // Offsets relative to the next expected byte, so long streams wrap correctly.
+        let expected = base.add(self.next as u32);
+        let d = data_seq.signed_from(expected);
+        if d.abs() > MAX_WINDOW {
+            c.out_of_window += 1;
+            return Ok(());
+        }
+        let off = self.next as i64 + d;
+        let len = payload.len() as i64;
+        if off + len < 0 {
+            c.retransmitted_bytes += payload.len() as u64;
+            return Ok(());
+        }
+        let (off, payload) = if off < 0 {
+            let skip = off.unsigned_abs() as usize;
+            (0u64, payload.get(skip..).unwrap_or_default())
+        } else {
+            (off as u64, payload)
+        };
+        let end = off + payload.len() as u64;
+        if off > self.next {
+            self.store(cfg, off, payload, budget, c, sink)?;
+            c.out_of_order += 1;
+            if flags & FIN != 0 {
+                self.fin.get_or_insert(end);
+            }
+            return Ok(());
+        }
+        if flags & FIN != 0 {
+            self.fin.get_or_insert(end);
+        }
+        if end <= self.next {
+            c.retransmitted_bytes += payload.len() as u64;
+            self.check_fin(sink);
+            return Ok(());
+        }
+        c.retransmitted_bytes += self.next - off;
+        // In order: deliver the new bytes straight from the packet, except where buffered
+        // data was there first.
+        let mut cur = self.next;
+        while cur < end {
+            let next_held = self.ooo.first().map(|(s, _)| *s);
+            match next_held {
+                Some(s) if s <= cur => {
+                    // Held data covers `cur`: it wins; compare the overlap.
+                    let (s, held) = self.ooo.remove(0);
+                    self.ooo_bytes -= held.len();
+                    budget.used = budget.used.saturating_sub(held.len());
+                    let held_end = s + held.len() as u64;
+                    let ov_end = held_end.min(end);
+                    if ov_end > cur {
+                        let mine = payload.get((cur - off) as usize..(ov_end - off) as usize);
+                        let theirs = held.get((cur - s) as usize..(ov_end - s) as usize);
+                        if mine != theirs {
+                            c.overlap_different += 1;
+                            sink.overlap_different();
+                        }
+                    }
+                    if held_end > cur {
+                        if let Some(rest) = held.get((cur - s) as usize..) {
+                            self.deliver(cfg, c, rest, sink);
+                        }
+                        cur = held_end;
+                    }
+                }
+                _ => {
+                    let stop = next_held.map_or(end, |s| s.min(end));
+                    if let Some(piece) = payload.get((cur - off) as usize..(stop - off) as usize) {
+                        self.deliver(cfg, c, piece, sink);
+                    }
+                    cur = stop;
+                }
+            }
+        }
+        self.drain(cfg, c, budget, sink);
+        Ok(())
+    }
+
+    /// Buffers data ahead of `next`, keeping bytes already held (first wins).
+    fn store<S: StreamSink>(
+        &mut self,
+        cfg: &ReassemblyConfig,
+        off: u64,
+        payload: &[u8],
+        budget: &mut Budget,
+        c: &mut TcpCounters,
+        sink: &mut S,
+    ) -> Result<(), Refused> {
+        let end = off + payload.len() as u64;
+        // The uncovered pieces of [off, end), and whether held overlaps differ.
+        let mut pieces: Vec<(u64, u64)> = Vec::new();
+        let mut differs = false;
+        let mut cur = off;
+        for (s, held) in &self.ooo {
+            let e = s + held.len() as u64;
+            if e <= cur {
+                continue;
+            }
+            if *s >= end {
+                break;
+            }
+            if *s > cur {
+                pieces.push((cur, *s));
+            }
+            let (os, oe) = (cur.max(*s), end.min(e));
+            let mine = payload.get((os - off) as usize..(oe - off) as usize);
+            let theirs = held.get((os - s) as usize..(oe - s) as usize);
+            differs |= mine != theirs;
+            cur = cur.max(e);
+        }
+        if cur < end {
+            pieces.push((cur, end));
+        }
+        let new_bytes: usize = pieces.iter().map(|(a, b)| (b - a) as usize).sum();
+        if self.ooo.len() + pieces.len() > cfg.max_ooo_segments {
+            self.refuse(c, Refused::TooManySegments);
+            return Err(Refused::TooManySegments);
+        }
+        if self.ooo_bytes + new_bytes > cfg.max_ooo_bytes {
+            self.refuse(c, Refused::TooManyBytes);
+            return Err(Refused::TooManyBytes);
+        }
+        if budget.used + new_bytes > budget.limit {
+            self.refuse(c, Refused::Memcap);
+            return Err(Refused::Memcap);
+        }
+        if differs {
+            c.overlap_different += 1;
+            sink.overlap_different();
+        }
+        for (a, b) in pieces {
+            let Some(bytes) = payload.get((a - off) as usize..(b - off) as usize) else {
+                continue;
+            };
+            let at = self.ooo.partition_point(|(s, _)| *s < a);
+            self.ooo.insert(at, (a, bytes.to_vec()));
+        }
+        self.ooo_bytes += new_bytes;
+        budget.used += new_bytes;
+        Ok(())
+    }
+
+    fn refuse(&mut self, c: &mut TcpCounters, why: Refused) {
+        self.lost_ahead = true;
+        match why {
+            Refused::TooManySegments => c.refused_segments += 1,
+            Refused::TooManyBytes => c.refused_bytes += 1,
+            Refused::Memcap => c.refused_memcap += 1,
+        }
+    }
+
+    /// The peer acknowledged up to `ack`: if we hold data beyond a hole the receiver has
+    /// passed, the capture lost the hole's bytes; declare it a gap and move on.
+    pub fn acked<S: StreamSink>(
+        &mut self,
+        cfg: &ReassemblyConfig,
+        ack: u32,
+        budget: &mut Budget,
+        c: &mut TcpCounters,
+        sink: &mut S,
+    ) {
+        let Some(base) = self.base else { return };
+        if self.closed || (self.ooo.is_empty() && self.fin.is_none() && !self.lost_ahead) {
+            return;
+        }
+        let expected = base.add(self.next as u32);
+        let d = SeqNum(ack).signed_from(expected);
+        if d <= 0 || d > MAX_WINDOW {
+            return;
+        }
+        let acked_to = self.next + d as u64;
+        let mut gap_end = acked_to;
+        if let Some((s, _)) = self.ooo.first() {
+            gap_end = gap_end.min(*s);
+        }
+        if let Some(f) = self.fin {
+            gap_end = gap_end.min(f);
+        }
+        if gap_end > self.next {
+            let len = gap_end - self.next;
+            self.gap(cfg, c, len, sink);
+            self.lost_ahead = false;
+            self.drain(cfg, c, budget, sink);
+        }
+    }
+
+    /// End of the stream (RST, flow end): everything held is delivered, holes as gaps.
+    /// Does not call [`StreamSink::closed`]: the caller reports how the stream ended.
+    pub fn flush<S: StreamSink>(
+        &mut self,
+        cfg: &ReassemblyConfig,
+        budget: &mut Budget,
+        c: &mut TcpCounters,
+        sink: &mut S,
+    ) {
+        if self.closed {
+            return;
+        }
+        while let Some((s, _)) = self.ooo.first() {
+            let s = *s;
+            if s > self.next {
+                self.gap(cfg, c, s - self.next, sink);
+            }
+            self.drain(cfg, c, budget, sink);
+        }
+        if let Some(f) = self.fin {
+            if f > self.next {
+                self.gap(cfg, c, f - self.next, sink);
+            }
+        }
+        // The caller knows why the stream ended and tells the parser itself.
+        self.closed = true;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
