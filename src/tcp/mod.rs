@@ -8,4 +8,4 @@ pub mod seq;
 pub mod stream;
 
 pub use seq::SeqNum;
-pub use stream::{Budget, HalfStream, ReassemblyConfig, Refused, StreamSink, TcpCounters};
+pub use stream::{Budget, Ctx, HalfStream, ReassemblyConfig, Refused, StreamSink, TcpCounters};

@@ -24,7 +24,7 @@ impl PartialOrd for SeqNum {
 
 impl SeqNum {
     /// `self + n`, wrapping.
-    pub fn add(self, n: u32) -> SeqNum {
+    pub fn plus(self, n: u32) -> SeqNum {
         SeqNum(self.0.wrapping_add(n))
     }
 
@@ -72,7 +72,7 @@ mod tests {
         assert_eq!(SeqNum(3).offset_from(SeqNum(u32::MAX), 100), Some(104));
         assert_eq!(SeqNum(u32::MAX).offset_from(SeqNum(3), 100), Some(96));
         assert_eq!(SeqNum(0).offset_from(SeqNum(10), 5), None);
-        assert_eq!(SeqNum(1).add(u32::MAX), SeqNum(0));
+        assert_eq!(SeqNum(1).plus(u32::MAX), SeqNum(0));
     }
 
     proptest! {

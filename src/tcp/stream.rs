@@ -111,6 +111,13 @@ pub trait StreamSink {
     fn closed(&mut self);
 }
 
+/// What reassembly of any stream of a worker shares: its limits, budget and counters.
+pub struct Ctx<'a> {
+    pub cfg: &'a ReassemblyConfig,
+    pub budget: &'a mut Budget,
+    pub c: &'a mut TcpCounters,
+}
+
 /// Segments further than this from the next expected byte are out of window.
 const MAX_WINDOW: i64 = 1 << 30;
 
@@ -151,13 +158,8 @@ impl HalfStream {
         self.next
     }
 
-    fn deliver<S: StreamSink>(
-        &mut self,
-        cfg: &ReassemblyConfig,
-        c: &mut TcpCounters,
-        bytes: &[u8],
-        sink: &mut S,
-    ) {
+    fn deliver<S: StreamSink>(&mut self, x: &mut Ctx<'_>, bytes: &[u8], sink: &mut S) {
+        let (cfg, c) = (x.cfg, &mut *x.c);
         let len = bytes.len() as u64;
         if cfg.depth > 0 && self.next + len > cfg.depth {
             let keep = cfg.depth.saturating_sub(self.next) as usize;
@@ -177,13 +179,8 @@ impl HalfStream {
         self.next += len;
     }
 
-    fn gap<S: StreamSink>(
-        &mut self,
-        cfg: &ReassemblyConfig,
-        c: &mut TcpCounters,
-        len: u64,
-        sink: &mut S,
-    ) {
+    fn gap<S: StreamSink>(&mut self, x: &mut Ctx<'_>, len: u64, sink: &mut S) {
+        let (cfg, c) = (x.cfg, &mut *x.c);
         if len == 0 {
             return;
         }
@@ -196,25 +193,19 @@ impl HalfStream {
     }
 
     /// Delivers buffered segments that are now in order.
-    fn drain<S: StreamSink>(
-        &mut self,
-        cfg: &ReassemblyConfig,
-        c: &mut TcpCounters,
-        budget: &mut Budget,
-        sink: &mut S,
-    ) {
+    fn drain<S: StreamSink>(&mut self, x: &mut Ctx<'_>, sink: &mut S) {
         while let Some((start, _)) = self.ooo.first() {
             if *start > self.next {
                 break;
             }
             let (start, data) = self.ooo.remove(0);
             self.ooo_bytes -= data.len();
-            budget.used = budget.used.saturating_sub(data.len());
+            x.budget.used = x.budget.used.saturating_sub(data.len());
             let end = start + data.len() as u64;
             if end > self.next {
                 let skip = (self.next - start) as usize;
                 if let Some(rest) = data.get(skip..) {
-                    self.deliver(cfg, c, rest, sink);
+                    self.deliver(x, rest, sink);
                 }
             }
         }
@@ -231,16 +222,18 @@ impl HalfStream {
     /// One segment of this direction.
     pub fn segment<S: StreamSink>(
         &mut self,
-        cfg: &ReassemblyConfig,
+        x: &mut Ctx<'_>,
         seq: u32,
         flags: u8,
         payload: &[u8],
-        budget: &mut Budget,
-        c: &mut TcpCounters,
         sink: &mut S,
     ) -> Result<(), Refused> {
         let syn = flags & SYN != 0;
-        let data_seq = if syn { SeqNum(seq).add(1) } else { SeqNum(seq) };
+        let data_seq = if syn {
+            SeqNum(seq).plus(1)
+        } else {
+            SeqNum(seq)
+        };
         if syn {
             if self.base.is_none() {
                 self.base = Some(data_seq);
@@ -252,23 +245,23 @@ impl HalfStream {
         if payload.is_empty() && flags & FIN == 0 {
             return Ok(());
         }
-        c.segments += 1;
+        x.c.segments += 1;
         if self.closed {
-            c.data_after_close += 1;
+            x.c.data_after_close += 1;
             return Ok(());
         }
         let base = *self.base.get_or_insert(data_seq);
         // Offsets relative to the next expected byte, so long streams wrap correctly.
-        let expected = base.add(self.next as u32);
+        let expected = base.plus(self.next as u32);
         let d = data_seq.signed_from(expected);
         if d.abs() > MAX_WINDOW {
-            c.out_of_window += 1;
+            x.c.out_of_window += 1;
             return Ok(());
         }
         let off = self.next as i64 + d;
         let len = payload.len() as i64;
         if off + len < 0 {
-            c.retransmitted_bytes += payload.len() as u64;
+            x.c.retransmitted_bytes += payload.len() as u64;
             return Ok(());
         }
         let (off, payload) = if off < 0 {
@@ -279,8 +272,8 @@ impl HalfStream {
         };
         let end = off + payload.len() as u64;
         if off > self.next {
-            self.store(cfg, off, payload, budget, c, sink)?;
-            c.out_of_order += 1;
+            self.store(x, off, payload, sink)?;
+            x.c.out_of_order += 1;
             if flags & FIN != 0 {
                 self.fin.get_or_insert(end);
             }
@@ -290,11 +283,11 @@ impl HalfStream {
             self.fin.get_or_insert(end);
         }
         if end <= self.next {
-            c.retransmitted_bytes += payload.len() as u64;
+            x.c.retransmitted_bytes += payload.len() as u64;
             self.check_fin(sink);
             return Ok(());
         }
-        c.retransmitted_bytes += self.next - off;
+        x.c.retransmitted_bytes += self.next - off;
         // In order: deliver the new bytes straight from the packet, except where buffered
         // data was there first.
         let mut cur = self.next;
@@ -305,20 +298,20 @@ impl HalfStream {
                     // Held data covers `cur`: it wins; compare the overlap.
                     let (s, held) = self.ooo.remove(0);
                     self.ooo_bytes -= held.len();
-                    budget.used = budget.used.saturating_sub(held.len());
+                    x.budget.used = x.budget.used.saturating_sub(held.len());
                     let held_end = s + held.len() as u64;
                     let ov_end = held_end.min(end);
                     if ov_end > cur {
                         let mine = payload.get((cur - off) as usize..(ov_end - off) as usize);
                         let theirs = held.get((cur - s) as usize..(ov_end - s) as usize);
                         if mine != theirs {
-                            c.overlap_different += 1;
+                            x.c.overlap_different += 1;
                             sink.overlap_different();
                         }
                     }
                     if held_end > cur {
                         if let Some(rest) = held.get((cur - s) as usize..) {
-                            self.deliver(cfg, c, rest, sink);
+                            self.deliver(x, rest, sink);
                         }
                         cur = held_end;
                     }
@@ -326,26 +319,25 @@ impl HalfStream {
                 _ => {
                     let stop = next_held.map_or(end, |s| s.min(end));
                     if let Some(piece) = payload.get((cur - off) as usize..(stop - off) as usize) {
-                        self.deliver(cfg, c, piece, sink);
+                        self.deliver(x, piece, sink);
                     }
                     cur = stop;
                 }
             }
         }
-        self.drain(cfg, c, budget, sink);
+        self.drain(x, sink);
         Ok(())
     }
 
     /// Buffers data ahead of `next`, keeping bytes already held (first wins).
     fn store<S: StreamSink>(
         &mut self,
-        cfg: &ReassemblyConfig,
+        x: &mut Ctx<'_>,
         off: u64,
         payload: &[u8],
-        budget: &mut Budget,
-        c: &mut TcpCounters,
         sink: &mut S,
     ) -> Result<(), Refused> {
+        let (cfg, budget) = (x.cfg, &mut *x.budget);
         let end = off + payload.len() as u64;
         // The uncovered pieces of [off, end), and whether held overlaps differ.
         let mut pieces: Vec<(u64, u64)> = Vec::new();
@@ -373,19 +365,19 @@ impl HalfStream {
         }
         let new_bytes: usize = pieces.iter().map(|(a, b)| (b - a) as usize).sum();
         if self.ooo.len() + pieces.len() > cfg.max_ooo_segments {
-            self.refuse(c, Refused::TooManySegments);
+            self.refuse(x.c, Refused::TooManySegments);
             return Err(Refused::TooManySegments);
         }
         if self.ooo_bytes + new_bytes > cfg.max_ooo_bytes {
-            self.refuse(c, Refused::TooManyBytes);
+            self.refuse(x.c, Refused::TooManyBytes);
             return Err(Refused::TooManyBytes);
         }
         if budget.used + new_bytes > budget.limit {
-            self.refuse(c, Refused::Memcap);
+            self.refuse(x.c, Refused::Memcap);
             return Err(Refused::Memcap);
         }
         if differs {
-            c.overlap_different += 1;
+            x.c.overlap_different += 1;
             sink.overlap_different();
         }
         for (a, b) in pieces {
@@ -396,7 +388,7 @@ impl HalfStream {
             self.ooo.insert(at, (a, bytes.to_vec()));
         }
         self.ooo_bytes += new_bytes;
-        budget.used += new_bytes;
+        x.budget.used += new_bytes;
         Ok(())
     }
 
@@ -411,19 +403,12 @@ impl HalfStream {
 
     /// The peer acknowledged up to `ack`: if we hold data beyond a hole the receiver has
     /// passed, the capture lost the hole's bytes; declare it a gap and move on.
-    pub fn acked<S: StreamSink>(
-        &mut self,
-        cfg: &ReassemblyConfig,
-        ack: u32,
-        budget: &mut Budget,
-        c: &mut TcpCounters,
-        sink: &mut S,
-    ) {
+    pub fn acked<S: StreamSink>(&mut self, x: &mut Ctx<'_>, ack: u32, sink: &mut S) {
         let Some(base) = self.base else { return };
         if self.closed || (self.ooo.is_empty() && self.fin.is_none() && !self.lost_ahead) {
             return;
         }
-        let expected = base.add(self.next as u32);
+        let expected = base.plus(self.next as u32);
         let d = SeqNum(ack).signed_from(expected);
         if d <= 0 || d > MAX_WINDOW {
             return;
@@ -438,34 +423,28 @@ impl HalfStream {
         }
         if gap_end > self.next {
             let len = gap_end - self.next;
-            self.gap(cfg, c, len, sink);
+            self.gap(x, len, sink);
             self.lost_ahead = false;
-            self.drain(cfg, c, budget, sink);
+            self.drain(x, sink);
         }
     }
 
     /// End of the stream (RST, flow end): everything held is delivered, holes as gaps.
     /// Does not call [`StreamSink::closed`]: the caller reports how the stream ended.
-    pub fn flush<S: StreamSink>(
-        &mut self,
-        cfg: &ReassemblyConfig,
-        budget: &mut Budget,
-        c: &mut TcpCounters,
-        sink: &mut S,
-    ) {
+    pub fn flush<S: StreamSink>(&mut self, x: &mut Ctx<'_>, sink: &mut S) {
         if self.closed {
             return;
         }
         while let Some((s, _)) = self.ooo.first() {
             let s = *s;
             if s > self.next {
-                self.gap(cfg, c, s - self.next, sink);
+                self.gap(x, s - self.next, sink);
             }
-            self.drain(cfg, c, budget, sink);
+            self.drain(x, sink);
         }
         if let Some(f) = self.fin {
             if f > self.next {
-                self.gap(cfg, c, f - self.next, sink);
+                self.gap(x, f - self.next, sink);
             }
         }
         // The caller knows why the stream ended and tells the parser itself.

@@ -63,24 +63,28 @@ impl Rig {
             k: Collect::default(),
         }
     }
-    fn seg(&mut self, seq: u32, flags: u8, data: &[u8]) -> Result<(), Refused> {
-        self.s.segment(
-            &self.cfg,
-            seq,
-            flags,
-            data,
-            &mut self.b,
-            &mut self.c,
+    fn ctx(&mut self) -> (Ctx<'_>, &mut HalfStream, &mut Collect) {
+        (
+            Ctx {
+                cfg: &self.cfg,
+                budget: &mut self.b,
+                c: &mut self.c,
+            },
+            &mut self.s,
             &mut self.k,
         )
     }
+    fn seg(&mut self, seq: u32, flags: u8, data: &[u8]) -> Result<(), Refused> {
+        let (mut x, s, k) = self.ctx();
+        s.segment(&mut x, seq, flags, data, k)
+    }
     fn ack(&mut self, ack: u32) {
-        self.s
-            .acked(&self.cfg, ack, &mut self.b, &mut self.c, &mut self.k);
+        let (mut x, s, k) = self.ctx();
+        s.acked(&mut x, ack, k);
     }
     fn flush(&mut self) {
-        self.s
-            .flush(&self.cfg, &mut self.b, &mut self.c, &mut self.k);
+        let (mut x, s, k) = self.ctx();
+        s.flush(&mut x, k);
     }
     fn data(&self) -> Vec<u8> {
         let mut v = Vec::new();
