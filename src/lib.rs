@@ -15,6 +15,7 @@ pub mod config;
 pub mod decode;
 pub mod event;
 pub mod flow;
+pub mod http;
 pub mod pipeline;
 pub mod sink;
 pub mod stats;

@@ -15,6 +15,8 @@ use crate::capture::Speed;
 use crate::decode::frag::FragConfig;
 use crate::decode::DecodeConfig;
 use crate::flow::FlowConfig;
+use crate::http::HttpConfig;
+use crate::tcp::ReassemblyConfig;
 
 /// Errors in the configuration (file or flags).
 #[derive(Debug, Error, PartialEq)]
@@ -128,6 +130,8 @@ pub struct FileConfig {
     pub live: LiveConfig,
     pub pipeline: PipelineConfig,
     pub flow: FlowConfig,
+    pub tcp: ReassemblyConfig,
+    pub http: HttpConfig,
     pub decode: DecodeConfig,
     pub ip_frag: FragConfig,
 }
@@ -179,6 +183,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub when_full: WhenFull,
     pub flow: FlowConfig,
+    pub tcp: ReassemblyConfig,
+    pub http: HttpConfig,
     pub decode: DecodeConfig,
     pub ip_frag: FragConfig,
 }
@@ -388,6 +394,8 @@ impl Config {
             pipeline: file.pipeline,
             when_full,
             flow: file.flow,
+            tcp: file.tcp,
+            http: file.http,
             decode: file.decode,
             ip_frag: file.ip_frag,
         })

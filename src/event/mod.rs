@@ -139,6 +139,65 @@ pub struct FlowBody {
     pub midstream: bool,
 }
 
+/// An `http` event: one per HTTP transaction (contract fields, plus `http.upgrade`,
+/// `http.user_agent` and `http.informational`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HttpEvent<'a> {
+    pub timestamp: Timestamp,
+    pub event_type: &'static str,
+    pub event_id: EventId,
+    pub sensor: &'a str,
+    pub flow_id: u64,
+    pub tx_id: u64,
+    pub src_ip: IpAddr,
+    pub src_port: u16,
+    pub dest_ip: IpAddr,
+    pub dest_port: u16,
+    #[serde(skip_serializing_if = "is_empty")]
+    pub vlan: &'a [u16],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<TunnelJson>,
+    pub http: HttpBody<'a>,
+}
+
+/// The `http` object of an [`HttpEvent`].
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HttpBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_body_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_body_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<u64>,
+    #[serde(skip_serializing_if = "<[u16]>::is_empty")]
+    pub informational: &'a [u16],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<&'a str>,
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub anomalies: Vec<&'static str>,
+}
+
 /// Writes one event as a JSON line onto `out`.
 pub fn write_line<T: Serialize>(out: &mut Vec<u8>, ev: &T) -> Result<(), serde_json::Error> {
     serde_json::to_writer(&mut *out, ev)?;

@@ -19,6 +19,7 @@ use hashlink::LinkedHashMap;
 use serde::Deserialize;
 
 use crate::decode::{tcp_flags, FlowCtx, Proto, TcpMeta, L4};
+use crate::tcp::conn::Connection;
 
 /// The canonical flow key: the lower (address, port) first, so both directions agree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -149,7 +150,6 @@ pub const TO_SERVER: usize = 0;
 pub const TO_CLIENT: usize = 1;
 
 /// One flow's state.
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flow {
     pub id: u64,
     pub first_ts: u64,
@@ -162,6 +162,25 @@ pub struct Flow {
     pub tcp_flags: [u8; 2],
     /// The first packet was not a SYN or SYN-ACK: the connection was picked up mid-stream.
     pub midstream: bool,
+    /// TCP reassembly and HTTP state, created with the first TCP packet.
+    pub conn: Option<Box<Connection>>,
+    /// Bytes `conn` held when last accounted (see [`FlowTable::account`]).
+    pub app_bytes: usize,
+}
+
+impl std::fmt::Debug for Flow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flow")
+            .field("id", &self.id)
+            .field("first_ts", &self.first_ts)
+            .field("last_ts", &self.last_ts)
+            .field("client_is_lo", &self.client_is_lo)
+            .field("pkts", &self.pkts)
+            .field("bytes", &self.bytes)
+            .field("midstream", &self.midstream)
+            .field("app_bytes", &self.app_bytes)
+            .finish()
+    }
 }
 
 impl Flow {
@@ -245,6 +264,8 @@ pub struct FlowTable {
     lifetime: u64,
     now: u64,
     next_sweep: u64,
+    /// Bytes held by the flows' connections (reassembly and parser buffers).
+    app_bytes: usize,
     ended: Vec<(FlowKey, Flow, EndReason)>,
     pub counters: FlowCounters,
 }
@@ -267,6 +288,7 @@ impl FlowTable {
             lifetime: micros(cfg.lifetime),
             now: 0,
             next_sweep: 0,
+            app_bytes: 0,
             ended: Vec::new(),
             counters: FlowCounters::default(),
         }
@@ -281,7 +303,21 @@ impl FlowTable {
     }
 
     fn bytes_held(&self) -> usize {
-        self.map.len() * FLOW_ENTRY_BYTES
+        self.map.len() * FLOW_ENTRY_BYTES + self.app_bytes
+    }
+
+    /// Records that a flow's connection now holds `new` bytes instead of `old`, then evicts
+    /// least recently seen flows while the table holds more than `max_bytes`.
+    pub fn account(&mut self, old: usize, new: usize) {
+        self.app_bytes = (self.app_bytes + new).saturating_sub(old);
+        while self.map.len() > 1 && self.bytes_held() > self.max_bytes {
+            let Some((k, _)) = self.map.front() else {
+                break;
+            };
+            let k = *k;
+            self.end(k, EndReason::Memcap);
+        }
+        self.counters.bytes_held = self.bytes_held() as u64;
     }
 
     fn timeout_of(&self, key: &FlowKey, flow: &Flow) -> u64 {
@@ -294,6 +330,7 @@ impl FlowTable {
 
     fn end(&mut self, key: FlowKey, reason: EndReason) {
         if let Some(flow) = self.map.remove(&key) {
+            self.app_bytes = self.app_bytes.saturating_sub(flow.app_bytes);
             self.counters.ended[reason as usize] += 1;
             self.ended.push((key, flow, reason));
         }
@@ -323,7 +360,7 @@ impl FlowTable {
         }
         let len = (self.map.len() + usize::from(is_new)) as u64;
         self.counters.active = len;
-        self.counters.bytes_held = len * FLOW_ENTRY_BYTES as u64;
+        self.counters.bytes_held = len * FLOW_ENTRY_BYTES as u64 + self.app_bytes as u64;
         let flow = match self.map.raw_entry_mut().from_key(key) {
             RawEntryMut::Occupied(mut o) => {
                 o.to_back();
@@ -341,6 +378,8 @@ impl FlowTable {
                     bytes: [0; 2],
                     tcp_flags: [0; 2],
                     midstream,
+                    conn: None,
+                    app_bytes: 0,
                 };
                 v.insert(*key, flow).1
             }
@@ -416,6 +455,7 @@ impl FlowTable {
         }
         self.counters.active = 0;
         self.counters.bytes_held = 0;
+        self.app_bytes = 0;
     }
 
     /// Flows that ended since the last call, in the order they ended.

@@ -29,9 +29,14 @@ use crate::capture::{CaptureError, Next, Reader, Speed};
 use crate::config::{Config, Mode, WhenFull};
 use crate::decode::frag::{Defrag, FragResult};
 use crate::decode::{Decoder, Layer, LinkType, Outcome, Proto, TcpMeta, L4};
-use crate::event::{self, EventId, FlowBody, FlowEvent, Timestamp, TunnelJson};
+use crate::event::{
+    self, EventId, FlowBody, FlowEvent, HttpBody, HttpEvent, Timestamp, TunnelJson,
+};
 use crate::flow::{EndReason, Flow, FlowKey, FlowTable, TO_CLIENT, TO_SERVER};
+use crate::http::{HttpConfig, Transaction};
 use crate::stats::{CaptureReport, SinkCounters, Snapshot, WorkerReport};
+use crate::tcp::conn::Connection;
+use crate::tcp::{Budget, Ctx, ReassemblyConfig, TcpCounters};
 
 /// Errors that stop the pipeline.
 #[derive(Debug, Error)]
@@ -516,12 +521,31 @@ impl CaptureLoop<'_> {
     }
 }
 
-struct Worker {
-    table: FlowTable,
-    sensor: String,
+/// Where a worker's events are serialised before they go to the sink.
+struct Emitter {
     flow_events: bool,
     out: Vec<u8>,
-    out_count: u64,
+    count: u64,
+}
+
+impl Emitter {
+    fn line<T: serde::Serialize>(&mut self, ev: &T, report: &mut WorkerReport) {
+        if event::write_line(&mut self.out, ev).is_ok() {
+            self.count += 1;
+            report.events += 1;
+        }
+    }
+}
+
+struct Worker {
+    table: FlowTable,
+    tcp_cfg: ReassemblyConfig,
+    http_cfg: HttpConfig,
+    budget: Budget,
+    tcp: TcpCounters,
+    txs: Vec<Transaction>,
+    sensor: String,
+    emit: Emitter,
     report: WorkerReport,
     sink_tx: Sender<SinkMsg>,
     pool_tx: Sender<Batch>,
@@ -531,10 +555,20 @@ impl Worker {
     fn new(cfg: &Config, sink_tx: Sender<SinkMsg>, pool_tx: Sender<Batch>) -> Self {
         Self {
             table: FlowTable::new(&cfg.flow, cfg.workers),
+            tcp_cfg: cfg.tcp.clone(),
+            http_cfg: cfg.http.clone(),
+            budget: Budget {
+                used: 0,
+                limit: cfg.tcp.memcap / cfg.workers.max(1),
+            },
+            tcp: TcpCounters::default(),
+            txs: Vec::new(),
             sensor: cfg.sensor_name.clone(),
-            flow_events: cfg.flow_events,
-            out: Vec::with_capacity(EVENT_CHUNK * 2),
-            out_count: 0,
+            emit: Emitter {
+                flow_events: cfg.flow_events,
+                out: Vec::with_capacity(EVENT_CHUNK * 2),
+                count: 0,
+            },
             report: WorkerReport::default(),
             sink_tx,
             pool_tx,
@@ -588,14 +622,56 @@ impl Worker {
             self.report.packets += 1;
             self.report.bytes += u64::from(p.wire_len);
             self.report.payload_bytes += u64::from(p.len);
-            let _ = self
-                .table
-                .packet(&p.key, p.src_is_lo, p.ts, &p.tcp, p.wire_len);
+            let payload = b
+                .data
+                .get(p.start as usize..(p.start + p.len) as usize)
+                .unwrap_or_default();
+            self.packet(p, payload);
         }
         self.emit_ended();
         self.report.batch_ns.record(t0.elapsed().as_nanos() as u64);
         b.clear();
         let _ = self.pool_tx.try_send(b);
+    }
+
+    fn packet(&mut self, p: &PacketRec, payload: &[u8]) {
+        let Self {
+            table,
+            tcp_cfg,
+            http_cfg,
+            budget,
+            tcp,
+            txs,
+            sensor,
+            emit,
+            report,
+            ..
+        } = self;
+        let (flow, dir) = table.packet(&p.key, p.src_is_lo, p.ts, &p.tcp, p.wire_len);
+        if p.key.proto != Proto::Tcp {
+            return;
+        }
+        let midstream = flow.midstream;
+        let conn = flow
+            .conn
+            .get_or_insert_with(|| Box::new(Connection::new(http_cfg, midstream)));
+        let mut x = Ctx {
+            cfg: tcp_cfg,
+            budget,
+            c: tcp,
+        };
+        conn.segment(&mut x, dir, &p.tcp, payload, p.ts);
+        conn.drain_ready(txs);
+        let (old, new) = (flow.app_bytes, conn.buffered());
+        flow.app_bytes = new;
+        if !txs.is_empty() {
+            let swapped = conn.http.roles_swapped();
+            for tx in txs.drain(..) {
+                report.http.count(&tx);
+                emit.line(&http_event(sensor, &p.key, flow, swapped, &tx), report);
+            }
+        }
+        table.account(old, new);
     }
 
     /// Returns true when the worker should exit.
@@ -614,6 +690,8 @@ impl Worker {
                 }
                 self.send_events();
                 self.report.flows = self.table.counters.clone();
+                self.report.tcp = self.tcp;
+                self.report.tcp_buffered = self.budget.used as u64;
                 let _ = self.sink_tx.send(SinkMsg::Worker {
                     seq,
                     report: Box::new(self.report.clone()),
@@ -623,36 +701,131 @@ impl Worker {
         }
     }
 
+    /// Flushes the connections of ended flows and writes their events.
     fn emit_ended(&mut self) {
         let Self {
             table,
-            out,
-            out_count,
-            flow_events,
+            tcp_cfg,
+            budget,
+            tcp,
+            txs,
             sensor,
+            emit,
             report,
             ..
         } = self;
-        for (key, flow, reason) in table.drain_ended() {
-            if *flow_events
-                && event::write_line(out, &flow_event(sensor, &key, &flow, reason)).is_ok()
-            {
-                *out_count += 1;
-                report.events += 1;
+        for (key, mut flow, reason) in table.drain_ended() {
+            if let Some(mut conn) = flow.conn.take() {
+                let mut x = Ctx {
+                    cfg: tcp_cfg,
+                    budget: &mut *budget,
+                    c: &mut *tcp,
+                };
+                conn.finish(&mut x, flow.last_ts, txs);
+                let swapped = conn.http.roles_swapped();
+                for tx in txs.drain(..) {
+                    report.http.count(&tx);
+                    emit.line(&http_event(sensor, &key, &flow, swapped, &tx), report);
+                }
+            }
+            if emit.flow_events {
+                emit.line(&flow_event(sensor, &key, &flow, reason), report);
             }
         }
-        if self.out.len() >= EVENT_CHUNK {
+        if self.emit.out.len() >= EVENT_CHUNK {
             self.send_events();
         }
     }
 
     fn send_events(&mut self) {
-        if self.out.is_empty() {
+        if self.emit.out.is_empty() {
             return;
         }
-        let buf = std::mem::replace(&mut self.out, Vec::with_capacity(EVENT_CHUNK * 2));
-        let count = std::mem::take(&mut self.out_count);
+        let buf = std::mem::replace(&mut self.emit.out, Vec::with_capacity(EVENT_CHUNK * 2));
+        let count = std::mem::take(&mut self.emit.count);
         let _ = self.sink_tx.send(SinkMsg::Events { buf, count });
+    }
+}
+
+/// `Host` header (or the request's authority), lower-cased, without a default port.
+fn normalise_host(raw: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(raw).ok()?.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut h = s.to_ascii_lowercase();
+    for default in [":80", ":443"] {
+        if h.ends_with(default) && !h.ends_with("]") {
+            h.truncate(h.len() - default.len());
+        }
+    }
+    Some(h)
+}
+
+fn http_event<'a>(
+    sensor: &'a str,
+    key: &'a FlowKey,
+    f: &Flow,
+    swapped: bool,
+    tx: &'a Transaction,
+) -> HttpEvent<'a> {
+    let client_is_lo = f.client_is_lo != swapped;
+    let (client, server) = if client_is_lo {
+        (key.lo, key.hi)
+    } else {
+        (key.hi, key.lo)
+    };
+    let req = tx.request.as_ref();
+    let resp = tx.response.as_ref();
+    let host = req.and_then(|r| {
+        r.header("host").and_then(normalise_host).or_else(|| {
+            r.authority
+                .as_deref()
+                .and_then(|a| normalise_host(a.as_bytes()))
+        })
+    });
+    let latency_us = match (tx.request_ts, tx.response_ts) {
+        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+        _ => None,
+    };
+    let ts = tx.request_ts.or(tx.response_ts).unwrap_or(f.last_ts);
+    HttpEvent {
+        timestamp: Timestamp(ts),
+        event_type: "http",
+        event_id: EventId::derive(sensor, "http", &(f.id, tx.tx_id)),
+        sensor,
+        flow_id: f.id,
+        tx_id: tx.tx_id,
+        src_ip: client.0,
+        src_port: client.1,
+        dest_ip: server.0,
+        dest_port: server.1,
+        vlan: key.ctx.vlans(),
+        tunnel: key.ctx.tunnel.map(TunnelJson),
+        http: HttpBody {
+            method: req.map(|r| r.method.as_str()),
+            host,
+            path: req.map(|r| r.path.as_str()),
+            query: req.and_then(|r| r.query.as_deref()),
+            // Templating arrives with API discovery; until then the raw path.
+            endpoint: req.map(|r| r.path.as_str()),
+            status: resp.map(|r| r.status),
+            version: req
+                .map(|r| r.version.as_str())
+                .or(resp.map(|r| r.version.as_str())),
+            user_agent: req
+                .and_then(|r| r.header("user-agent"))
+                .map(|v| String::from_utf8_lossy(v).into_owned()),
+            request_content_type: req.and_then(|r| r.content_type()),
+            response_content_type: resp.and_then(|r| r.content_type()),
+            request_body_bytes: req.map(|r| r.body.wire_bytes),
+            response_body_bytes: resp.map(|r| r.body.wire_bytes),
+            latency_us,
+            informational: &tx.informational,
+            upgrade: tx.upgrade.as_deref(),
+            complete: tx.complete,
+            anomalies: tx.anomalies.iter().map(|a| a.name()).collect(),
+        },
     }
 }
 

@@ -11,6 +11,44 @@ use serde_json::{json, Map, Value};
 use crate::decode::frag::FragCounters;
 use crate::decode::{DecodeCounters, Ignored, Layer, StopReason};
 use crate::flow::{EndReason, FlowCounters};
+use crate::http::Transaction;
+use crate::tcp::TcpCounters;
+
+/// Counters of the HTTP transactions a worker emitted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpCounters {
+    pub transactions: u64,
+    pub incomplete: u64,
+    pub without_response: u64,
+    pub without_request: u64,
+    pub upgrades: u64,
+    /// Transactions carrying each anomaly, by name.
+    pub anomalies: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl HttpCounters {
+    pub fn count(&mut self, tx: &Transaction) {
+        self.transactions += 1;
+        self.incomplete += u64::from(!tx.complete);
+        self.without_response += u64::from(tx.response.is_none());
+        self.without_request += u64::from(tx.request.is_none());
+        self.upgrades += u64::from(tx.upgrade.is_some());
+        for a in &tx.anomalies {
+            *self.anomalies.entry(a.name()).or_default() += 1;
+        }
+    }
+
+    pub fn merge(&mut self, o: &HttpCounters) {
+        self.transactions += o.transactions;
+        self.incomplete += o.incomplete;
+        self.without_response += o.without_response;
+        self.without_request += o.without_request;
+        self.upgrades += o.upgrades;
+        for (k, v) in &o.anomalies {
+            *self.anomalies.entry(k).or_default() += v;
+        }
+    }
+}
 
 /// A latency histogram in nanoseconds (1 ns to 60 s, 3 significant digits).
 #[derive(Clone, Debug)]
@@ -94,6 +132,10 @@ pub struct WorkerReport {
     pub bytes: u64,
     pub payload_bytes: u64,
     pub flows: FlowCounters,
+    pub tcp: TcpCounters,
+    /// Out-of-order bytes held by reassembly at the time of the report.
+    pub tcp_buffered: u64,
+    pub http: HttpCounters,
     pub events: u64,
     /// Time a batch waited in the queue before its worker took it.
     pub queue_ns: Latency,
@@ -107,6 +149,9 @@ impl WorkerReport {
         self.bytes += o.bytes;
         self.payload_bytes += o.payload_bytes;
         self.flows.merge(&o.flows);
+        self.tcp.merge(&o.tcp);
+        self.tcp_buffered += o.tcp_buffered;
+        self.http.merge(&o.http);
         self.events += o.events;
         self.queue_ns.merge(&o.queue_ns);
         self.batch_ns.merge(&o.batch_ns);
@@ -161,6 +206,7 @@ impl Snapshot {
             }
         }
         let f = &self.worker.flows;
+        let (t, h) = (&self.worker.tcp, &self.worker.http);
         let ended = nonzero_map(EndReason::ALL.iter().map(|r| (r.name(), f.ended_by(*r))));
         let mut capture = json!({
             "packets": c.packets,
@@ -200,6 +246,32 @@ impl Snapshot {
                 "active": f.active,
                 "ended": ended,
                 "bytes_held": f.bytes_held,
+            },
+            "tcp": {
+                "segments": t.segments,
+                "bytes": t.bytes,
+                "out_of_order": t.out_of_order,
+                "retransmitted_bytes": t.retransmitted_bytes,
+                "overlap_different_data": t.overlap_different,
+                "gaps": t.gaps,
+                "gap_bytes": t.gap_bytes,
+                "out_of_window": t.out_of_window,
+                "refused": {
+                    "max_ooo_segments": t.refused_segments,
+                    "max_ooo_bytes": t.refused_bytes,
+                    "memcap": t.refused_memcap,
+                },
+                "depth_reached": t.depth_reached,
+                "data_after_close": t.data_after_close,
+                "buffered_bytes": self.worker.tcp_buffered,
+            },
+            "http": {
+                "transactions": h.transactions,
+                "incomplete": h.incomplete,
+                "without_response": h.without_response,
+                "without_request": h.without_request,
+                "upgrades": h.upgrades,
+                "anomalies": h.anomalies,
             },
             "events": {
                 "produced": self.worker.events,

@@ -47,10 +47,17 @@ pub struct BenchInfo {
     pub flows: u64,
     /// Connections whose four-way close was fully written.
     pub flows_closed: u64,
-    /// Transactions whose request and whole response were written.
+    /// Transactions whose request and whole response were written: what a
+    /// parser reports as complete.
     pub http_transactions: u64,
-    /// Requests fully written (some responses may be cut by the end).
+    /// Requests whose last byte was written (the responses of
+    /// `http_requests - http_transactions` of them are cut by the end).
     pub http_requests: u64,
+    /// Requests whose first segment was written. A request's whole header
+    /// block is in its first segment, so a parser reports exactly this many
+    /// transactions: `http_transactions` complete, the others cut by the
+    /// end of the capture (request body or response missing or partial).
+    pub http_requests_started: u64,
     /// Most connections open at once.
     pub concurrency: u64,
     /// Timestamp of the first packet (µs since the epoch).
@@ -89,6 +96,7 @@ pub fn write_bench_to<W: Write>(
         flows_closed: 0,
         http_transactions: 0,
         http_requests: 0,
+        http_requests_started: 0,
         concurrency: gen.slots.len() as u64,
         first_ts_us: 0,
         last_ts_us: 0,
@@ -109,6 +117,7 @@ pub fn write_bench_to<W: Write>(
     info.flows_closed = gen.flows_closed;
     info.http_transactions = gen.transactions;
     info.http_requests = gen.requests;
+    info.http_requests_started = gen.requests_started;
     Ok((info, pw.into_inner()?))
 }
 
@@ -168,6 +177,7 @@ struct Generator {
     flows_closed: u64,
     transactions: u64,
     requests: u64,
+    requests_started: u64,
 }
 
 const PATHS: &[&str] = &[
@@ -258,6 +268,7 @@ impl Generator {
             flows_closed: 0,
             transactions: 0,
             requests: 0,
+            requests_started: 0,
         };
         for _ in 0..concurrency {
             let c = g.new_conn(None);
@@ -506,6 +517,18 @@ impl Generator {
                 }
                 c.msg_off = end;
                 c.unacked += 1;
+                // Counted when written, so a capture that ends here still
+                // has exact counts.
+                if from_client && off == 0 {
+                    self.requests_started += 1;
+                }
+                if last {
+                    if from_client {
+                        self.requests += 1;
+                    } else {
+                        self.transactions += 1;
+                    }
+                }
                 if last || c.unacked >= 2 {
                     c.phase = Phase::DataAck { done: last };
                 }
@@ -522,11 +545,9 @@ impl Generator {
                 if !done {
                     c.phase = Phase::Data;
                 } else if c.from_client {
-                    self.requests += 1;
                     self.build_response(i);
                     self.slots[i].phase = Phase::Data;
                 } else {
-                    self.transactions += 1;
                     c.transactions_left -= 1;
                     if c.transactions_left == 0 {
                         c.phase = Phase::FinClient;
@@ -631,6 +652,45 @@ mod tests {
         assert_eq!(flows.len() as u64, info.flows);
         assert!(requests >= info.http_requests);
         assert!(max_len <= 1514);
+    }
+
+    #[test]
+    fn http_is_well_formed_and_counts_are_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bench.pcap");
+        let info = write_bench_capture(&path, 3 << 20, 11).unwrap();
+        let (_, r) = crate::synth::testdecode::recount(&path);
+        // The independent decoder panics on any malformed start line or
+        // header line.
+        let txs = crate::synth::testdecode::http_transactions(&r);
+        assert_eq!(txs.len() as u64, info.http_requests_started, "{info:?}");
+        let complete = txs.iter().filter(|t| t.complete).count() as u64;
+        assert_eq!(complete, info.http_transactions, "{info:?}");
+        for t in &txs {
+            if t.complete {
+                assert!(t.anomalies.is_empty(), "{t:?}");
+                let m = t.method.as_deref().unwrap();
+                assert!(PATHS.iter().any(|p| {
+                    let stem = &p[..p.find(['{', '?']).unwrap_or(p.len())];
+                    t.path.as_deref().unwrap().starts_with(stem)
+                }));
+                assert!(t.host.as_deref().unwrap().ends_with(".api.example.com"));
+                let st = t.status.unwrap();
+                if st == 204 {
+                    assert_eq!((m, t.response_body_bytes), ("DELETE", 0));
+                } else {
+                    assert!(t.response_body_bytes as usize >= BODY_MIN);
+                }
+            } else {
+                assert_eq!(t.anomalies, vec!["truncated".to_string()], "{t:?}");
+            }
+        }
+        let answered = txs.iter().filter(|t| t.status.is_some()).count() as u64;
+        assert!(info.http_transactions <= answered);
+        assert!(answered <= info.http_requests);
+        assert!(info.http_requests <= info.http_requests_started);
+        // At most one open transaction per connection slot at the end.
+        assert!(info.http_requests_started - info.http_transactions <= info.concurrency);
     }
 
     #[test]

@@ -14,20 +14,31 @@
 //!
 //! Layout: [`pcap`] (file writers), [`packet`] (frame builder with link
 //! layers and tunnels), [`frag`] (IP fragmentation), [`tcp`] (TCP
-//! conversation builder), [`rng`] (seeded RNG), [`scenario`] (named test
-//! captures with exact expected counts) and [`bench`](mod@bench) (large benchmark
-//! capture).
+//! conversation builder), [`segops`] (seeded re-segmenting, reordering,
+//! duplication, overlaps and drops of a conversation's segments), [`rng`]
+//! (seeded RNG), [`scenario`] (named test captures with exact expected
+//! counts and HTTP transactions; the `http-*` ones are built in the private
+//! `http_scenarios`) and [`bench`](mod@bench) (large benchmark capture).
+//! Tests share a test-only independent decoder (`testdecode`: libpcap read,
+//! TCP reassembly by sequence number, HTTP/1.x parsing written from the
+//! RFCs) to check what the builders say they wrote.
 
 pub mod bench;
 pub mod frag;
+mod http_scenarios;
 pub mod packet;
 pub mod pcap;
 pub mod rng;
 pub mod scenario;
+pub mod segops;
 pub mod tcp;
+#[cfg(test)]
+pub(crate) mod testdecode;
 
 pub use bench::{write_bench_capture, BenchInfo};
-pub use scenario::{scenarios, write_all_scenarios, write_scenario, ScenarioInfo};
+pub use scenario::{
+    scenarios, write_all_scenarios, write_scenario, ExpectedTx, ScenarioInfo, HTTP_ANOMALIES,
+};
 
 /// 2026-01-01T00:00:00Z in seconds since the Unix epoch.
 pub const EPOCH_SECS: u64 = 1_767_225_600;

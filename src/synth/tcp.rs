@@ -13,9 +13,11 @@
 //!   increasing in time.
 //! - Output depends only on the inputs (no clock, no global state).
 //!
-//! The result is a plain `Vec<Segment>` so later stages (reordering,
-//! duplication, overlap, drops driven by [`crate::synth::rng::SplitMix64`])
-//! can transform it before frames are built with [`Segment::to_frame`].
+//! The result is a plain `Vec<Segment>` so the operations of
+//! [`crate::synth::segops`] (re-segmenting, reordering, duplication,
+//! overlaps, drops, a mid-stream capture start, driven by
+//! [`crate::synth::rng::SplitMix64`]) can transform it before frames are
+//! built with [`Segment::to_frame`].
 
 use std::net::SocketAddr;
 

@@ -4,6 +4,7 @@
 //! reassembler that turns segments in capture order into the byte stream, gaps and closes
 //! the HTTP parser reads.
 
+pub mod conn;
 pub mod seq;
 pub mod stream;
 

@@ -37,6 +37,9 @@ pub struct ReassemblyConfig {
     /// Out-of-order bytes held by all the flows of the sensor (shared by the workers).
     /// Default 256 MiB.
     pub memcap: usize,
+    /// Bytes of already delivered data kept per direction to compare retransmissions
+    /// against (an overlap with different bytes is an evasion signal). Default 4 KiB.
+    pub overlap_window: usize,
 }
 
 impl Default for ReassemblyConfig {
@@ -46,6 +49,7 @@ impl Default for ReassemblyConfig {
             max_ooo_bytes: 4 << 20,
             depth: 0,
             memcap: 256 << 20,
+            overlap_window: 4096,
         }
     }
 }
@@ -137,6 +141,11 @@ pub struct HalfStream {
     depth_hit: bool,
     /// A segment ahead of `next` was refused: a gap is owed when the peer acks past it.
     lost_ahead: bool,
+    /// The last delivered bytes (a ring of `overlap_window` bytes, allocated on first use),
+    /// holding stream bytes `[next - recent_len, next)`.
+    recent: Vec<u8>,
+    recent_len: usize,
+    recent_pos: usize,
 }
 
 impl HalfStream {
@@ -144,9 +153,60 @@ impl HalfStream {
         Self::default()
     }
 
-    /// Bytes held out of order.
+    /// Bytes held: out-of-order data and the retransmission window.
     pub fn buffered(&self) -> usize {
-        self.ooo_bytes
+        self.ooo_bytes + self.recent.capacity()
+    }
+
+    /// Keeps the tail of delivered bytes for comparing retransmissions.
+    fn remember(&mut self, window: usize, bytes: &[u8]) {
+        if window == 0 {
+            return;
+        }
+        if self.recent.len() != window {
+            self.recent = vec![0; window];
+            self.recent_len = 0;
+            self.recent_pos = 0;
+        }
+        let tail = bytes
+            .get(bytes.len().saturating_sub(window)..)
+            .unwrap_or_default();
+        let first = (window - self.recent_pos).min(tail.len());
+        if let (Some(dst), Some(src)) = (
+            self.recent
+                .get_mut(self.recent_pos..self.recent_pos + first),
+            tail.get(..first),
+        ) {
+            dst.copy_from_slice(src);
+        }
+        let rest = tail.len() - first;
+        if let (Some(dst), Some(src)) = (self.recent.get_mut(..rest), tail.get(first..)) {
+            dst.copy_from_slice(src);
+        }
+        self.recent_pos = (self.recent_pos + tail.len()) % window;
+        self.recent_len = (self.recent_len + tail.len()).min(window);
+    }
+
+    /// Whether `bytes`, claimed to sit at stream offset `at` (all before `next`), differ
+    /// from what was delivered there. Unknown (outside the window) counts as equal.
+    fn differs_from_delivered(&self, at: u64, bytes: &[u8]) -> bool {
+        let window = self.recent.len();
+        if window == 0 || bytes.is_empty() {
+            return false;
+        }
+        let oldest = self.next - self.recent_len as u64;
+        // Compare only the part still in the window.
+        let skip = oldest.saturating_sub(at) as usize;
+        let Some(bytes) = bytes.get(skip..) else {
+            return false;
+        };
+        let at = at + skip as u64;
+        let back = (self.next - at) as usize; // how far behind `next` the first byte is
+        let start = (self.recent_pos + window - back % window) % window;
+        bytes
+            .iter()
+            .enumerate()
+            .any(|(i, b)| self.recent.get((start + i) % window) != Some(b))
     }
 
     pub fn is_closed(&self) -> bool {
@@ -177,6 +237,7 @@ impl HalfStream {
         }
         c.bytes += len;
         self.next += len;
+        self.remember(cfg.overlap_window, bytes);
     }
 
     fn gap<S: StreamSink>(&mut self, x: &mut Ctx<'_>, len: u64, sink: &mut S) {
@@ -281,6 +342,16 @@ impl HalfStream {
         }
         if flags & FIN != 0 {
             self.fin.get_or_insert(end);
+        }
+        // The part of the segment that was already delivered: a retransmission, which must
+        // carry the same bytes.
+        let old_end = end.min(self.next);
+        if old_end > off {
+            let old = payload.get(..(old_end - off) as usize).unwrap_or_default();
+            if self.differs_from_delivered(off, old) {
+                x.c.overlap_different += 1;
+                sink.overlap_different();
+            }
         }
         if end <= self.next {
             x.c.retransmitted_bytes += payload.len() as u64;

@@ -116,11 +116,11 @@ fn out_of_order_is_held_then_delivered() {
     r.seg(ISN, SYN, b"").unwrap();
     r.seg(ISN + 6, ACK, b"world").unwrap();
     assert!(r.k.out.is_empty());
-    assert_eq!(r.s.buffered(), 5);
+    assert_eq!(r.s.ooo_bytes, 5);
     assert_eq!(r.b.used, 5);
     r.seg(ISN + 1, ACK, b"hello").unwrap();
     assert_eq!(r.data(), b"helloworld");
-    assert_eq!(r.s.buffered(), 0);
+    assert_eq!(r.s.ooo_bytes, 0);
     assert_eq!(r.b.used, 0);
 }
 
@@ -363,7 +363,7 @@ proptest! {
         }
         prop_assert_eq!(r.data(), data);
         prop_assert_eq!(r.k.overlaps, 0);
-        prop_assert_eq!(r.s.buffered(), 0);
+        prop_assert_eq!(r.s.ooo_bytes, 0);
         prop_assert_eq!(r.b.used, 0);
     }
 
@@ -406,4 +406,38 @@ proptest! {
         prop_assert_eq!(r.k.out, want);
         prop_assert_eq!(r.b.used, 0);
     }
+}
+
+#[test]
+fn retransmission_with_different_bytes_over_delivered_data_is_reported() {
+    let mut r = Rig::new();
+    r.seg(ISN, SYN, b"").unwrap();
+    r.seg(ISN + 1, ACK, b"GET /a HTTP/1.1\r\n").unwrap();
+    // Same bytes again: a plain retransmission.
+    r.seg(ISN + 1, ACK, b"GET /a").unwrap();
+    assert_eq!(r.k.overlaps, 0);
+    // Different bytes over delivered data, plus new data: first wins, reported.
+    r.seg(ISN + 5, ACK, b"/b HTTP/1.1\r\nHost: x\r\n").unwrap();
+    assert_eq!(r.k.overlaps, 1);
+    assert_eq!(r.data(), b"GET /a HTTP/1.1\r\nHost: x\r\n");
+}
+
+#[test]
+fn the_window_wraps_and_forgets_old_bytes() {
+    let cfg = ReassemblyConfig {
+        overlap_window: 8,
+        ..ReassemblyConfig::default()
+    };
+    let mut r = Rig::with(cfg);
+    r.seg(ISN, SYN, b"").unwrap();
+    r.seg(ISN + 1, ACK, b"0123456789").unwrap();
+    r.seg(ISN + 11, ACK, b"abcdef").unwrap();
+    // Window now holds "89abcdef": a same-bytes retransmission across the wrap is fine.
+    r.seg(ISN + 9, ACK, b"89abc").unwrap();
+    assert_eq!(r.k.overlaps, 0);
+    r.seg(ISN + 13, ACK, b"cXe").unwrap();
+    assert_eq!(r.k.overlaps, 1);
+    // Bytes older than the window cannot be checked and are not reported.
+    r.seg(ISN + 1, ACK, b"XXXX").unwrap();
+    assert_eq!(r.k.overlaps, 1);
 }
