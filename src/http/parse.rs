@@ -151,9 +151,8 @@ impl Framing {
                     self.chunked = true;
                     last_chunked = true;
                 } else {
-                    if !coding.eq_ignore_ascii_case(b"identity") || self.chunked {
-                        push_anomaly(anomalies, Anomaly::InvalidTransferEncoding);
-                    }
+                    // `identity` is obsolete (RFC 9112), anything else is not chunked.
+                    push_anomaly(anomalies, Anomaly::InvalidTransferEncoding);
                     last_chunked = false;
                 }
             }
@@ -927,6 +926,43 @@ pub fn looks_like_request_line(buf: &[u8], strict: bool, max_line: usize) -> Loo
     Looks::Yes
 }
 
+/// Where a request starts in one complete `line` (terminator included) seen while
+/// resynchronising: at 0 when the line starts a line (`at_line_start`) and is a request line,
+/// or embedded after bytes that cannot end a method (`{"a":1}GET /x HTTP/1.1`). The method is
+/// then the run of upper-case letters, `-` and `_` before the target (at most
+/// [`MAX_METHOD_LEN`]); a run reaching the line's start counts only at a line start.
+pub fn find_request_start(line: &[u8], at_line_start: bool, max_line: usize) -> Option<usize> {
+    if at_line_start && looks_like_request_line(line, true, max_line) == Looks::Yes {
+        return Some(0);
+    }
+    let method_byte = |b: u8| b.is_ascii_uppercase() || b == b'-' || b == b'_';
+    for a in memchr::memmem::find_iter(line, b" HTTP/1.") {
+        let mut t = a;
+        while t > 0 && line.get(t - 1).is_some_and(|&b| b > b' ' && b != 0x7f) {
+            t -= 1;
+        }
+        if t == a || t < 2 || line.get(t - 1) != Some(&b' ') {
+            continue;
+        }
+        let method_end = t - 1;
+        let mut m = method_end;
+        while m > 0
+            && method_end - m < MAX_METHOD_LEN
+            && line.get(m - 1).is_some_and(|&b| method_byte(b))
+        {
+            m -= 1;
+        }
+        if m == method_end || (m == 0 && !at_line_start) {
+            continue;
+        }
+        if looks_like_request_line(line.get(m..).unwrap_or_default(), true, max_line) == Looks::Yes
+        {
+            return Some(m);
+        }
+    }
+    None
+}
+
 /// Whether `buf`, at a line start, begins a status line. Strict (resync): `HTTP/1.d NNN` and a
 /// space or line end; otherwise a case-insensitive `HTTP/` is enough.
 pub fn looks_like_status_line(buf: &[u8], strict: bool) -> Looks {
@@ -1476,6 +1512,19 @@ mod tests {
         v2.extend_from_slice(&[0; 12]);
         assert_eq!(proxy_header_len(&v2), ProxyHeader::Present(28));
         assert_eq!(proxy_header_len(b"\r\n\r\n\0"), ProxyHeader::NeedMore);
+    }
+
+    #[test]
+    fn embedded_request_starts() {
+        let f = |l: &[u8], at| find_request_start(l, at, 1000);
+        assert_eq!(f(b"GET /x HTTP/1.1\r\n", true), Some(0));
+        assert_eq!(f(b"GET /x HTTP/1.1\r\n", false), None);
+        assert_eq!(f(b"{\"a\":1}GET /x HTTP/1.1\r\n", false), Some(7));
+        assert_eq!(f(b"\x00\x01POST /api?q=1 HTTP/1.0\n", false), Some(2));
+        assert_eq!(f(b"see GET /x HTTP/1.1 in the docs\n", true), None);
+        assert_eq!(f(b"abc /x HTTP/1.1\r\n", true), None);
+        assert_eq!(f(b"}M-SEARCH * HTTP/1.1\r\n", false), Some(1));
+        assert_eq!(f(b"x GET /a HTTP/1.1\r\n", false), Some(2));
     }
 
     #[test]

@@ -86,8 +86,10 @@ struct DirState {
     body: Option<BodyParser>,
     /// Anomalies for the next transaction of this direction.
     pending: Vec<Anomaly>,
-    /// Resync: the next byte starts a line.
+    /// Resync: the next byte starts a line (responses: the next byte may start a message).
     at_line_start: bool,
+    /// Resync: the current line outgrew the carry; skip to its end.
+    line_overflow: bool,
     /// Resync: bytes skipped since sync was lost.
     skipped: u64,
     /// WaitResponse: the transaction waited for, and bytes that did not fit in `buf`.
@@ -115,6 +117,7 @@ impl DirState {
             body: None,
             pending: Vec::new(),
             at_line_start: true,
+            line_overflow: false,
             skipped: 0,
             wait_tx: 0,
             lost: 0,
@@ -138,6 +141,7 @@ impl DirState {
         self.mode = Mode::Resync;
         self.clear_buf();
         self.at_line_start = at_line_start;
+        self.line_overflow = false;
         self.cur = Cur::None;
         self.body = None;
     }
@@ -1002,17 +1006,87 @@ impl HttpState {
     // ---------------------------------------------------------------- resync
 
     fn step_resync<'d>(&mut self, p: usize, data: &'d [u8], ts: u64) -> &'d [u8] {
+        match self.dirs[p].role {
+            Role::Req => self.resync_request(p, data, ts),
+            Role::Resp => self.resync_response(p, data, ts),
+        }
+    }
+
+    /// Request resync, decided one complete line at a time (so any split of the bytes gives
+    /// the same answer): a request line at a line start, or embedded after non-token bytes
+    /// (`{"a":1}GET /x HTTP/1.1`, a request right after an undeclared body). The incomplete
+    /// last line is carried in `buf`, at most `max_header_bytes`.
+    fn resync_request<'d>(&mut self, p: usize, data: &'d [u8], ts: u64) -> &'d [u8] {
+        let max = self.cfg.max_header_bytes;
+        let mut pos = 0;
+        loop {
+            let d = &mut self.dirs[p];
+            let rest = data.get(pos..).unwrap_or_default();
+            if rest.is_empty() {
+                self.check_resync_limit(p);
+                return &[];
+            }
+            let Some(nl) = memchr::memchr(b'\n', rest) else {
+                if d.line_overflow {
+                    d.skipped += rest.len() as u64;
+                } else if d.buf.len() + rest.len() > max {
+                    d.skipped += (d.buf.len() + rest.len()) as u64;
+                    d.buf.clear();
+                    d.line_overflow = true;
+                } else {
+                    if d.buf.is_empty() {
+                        d.head_ts = ts;
+                    }
+                    d.buf.extend_from_slice(rest);
+                }
+                self.check_resync_limit(p);
+                return &[];
+            };
+            let line_len = nl + 1;
+            let line = rest.get(..line_len).unwrap_or_default();
+            if d.line_overflow || d.buf.len() + line_len > max {
+                // The end of a line too long to be a request line.
+                d.skipped += (d.buf.len() + line_len) as u64;
+                d.buf.clear();
+                d.line_overflow = false;
+            } else if d.buf.is_empty() {
+                if let Some(m) = parse::find_request_start(line, d.at_line_start, max) {
+                    d.skipped += m as u64;
+                    self.resynced(p);
+                    return rest.get(m..).unwrap_or_default();
+                }
+                d.skipped += line_len as u64;
+            } else {
+                d.buf.extend_from_slice(line);
+                if let Some(m) = parse::find_request_start(&d.buf, d.at_line_start, max) {
+                    d.skipped += m as u64;
+                    d.buf.drain(..m);
+                    self.resynced(p);
+                    return rest.get(line_len..).unwrap_or_default();
+                }
+                d.skipped += d.buf.len() as u64;
+                d.buf.clear();
+            }
+            d.at_line_start = true;
+            pos += line_len;
+            self.check_resync_limit(p);
+            if self.dirs[p].mode != Mode::Resync {
+                return &[];
+            }
+        }
+    }
+
+    fn resync_response<'d>(&mut self, p: usize, data: &'d [u8], ts: u64) -> &'d [u8] {
         let max = self.cfg.max_header_bytes;
         let d = &mut self.dirs[p];
-        let role = d.role;
         if !d.buf.is_empty() {
-            // A candidate line started in earlier bytes: extend it to its end.
+            // A status line candidate was cut by the end of earlier bytes: extend it.
             let old = d.buf.len();
             let line_end = memchr::memchr(b'\n', data).map_or(data.len(), |i| i + 1);
             let take = line_end.min(max.saturating_sub(old));
             d.buf
                 .extend_from_slice(data.get(..take).unwrap_or_default());
-            match looks(role, &d.buf, max) {
+            match parse::looks_like_status_line(&d.buf, true) {
                 Looks::Yes => {
                     self.resynced(p);
                     return data.get(take..).unwrap_or_default();
@@ -1021,51 +1095,14 @@ impl HttpState {
                 _ => {
                     d.skipped += old as u64;
                     d.buf.clear();
-                    // Requests: the failed line continues into `data`. Responses: `data[0]`
-                    // is still a candidate.
-                    d.at_line_start = role == Role::Resp;
+                    // `data[0]` is still a candidate.
+                    d.at_line_start = true;
                     self.check_resync_limit(p);
                     return data;
                 }
             }
         }
-        if role == Role::Resp {
-            return self.scan_status_line(p, data, ts);
-        }
-        let mut cand = if d.at_line_start {
-            Some(0)
-        } else {
-            memchr::memchr(b'\n', data).map(|i| i + 1)
-        };
-        while let Some(c) = cand {
-            let rest = data.get(c..).unwrap_or_default();
-            if rest.is_empty() {
-                d.skipped += c as u64;
-                d.at_line_start = true;
-                self.check_resync_limit(p);
-                return &[];
-            }
-            match looks(role, rest, max) {
-                Looks::Yes => {
-                    d.skipped += c as u64;
-                    self.resynced(p);
-                    return rest;
-                }
-                Looks::NeedMore => {
-                    d.skipped += c as u64;
-                    d.buf.extend_from_slice(rest);
-                    d.head_ts = ts;
-                    d.at_line_start = false;
-                    self.check_resync_limit(p);
-                    return &[];
-                }
-                Looks::No => cand = memchr::memchr(b'\n', rest).map(|i| c + i + 1),
-            }
-        }
-        d.skipped += data.len() as u64;
-        d.at_line_start = false;
-        self.check_resync_limit(p);
-        &[]
+        self.scan_status_line(p, data, ts)
     }
 
     /// Response resync: `HTTP/1.x NNN` anywhere (a body rarely ends with a line break, so the
@@ -1112,7 +1149,8 @@ impl HttpState {
 
     fn check_resync_limit(&mut self, p: usize) {
         let d = &mut self.dirs[p];
-        if d.skipped <= self.cfg.resync_limit as u64 {
+        // Bytes carried while a line is judged count as scanned too.
+        if d.skipped + d.buf.len() as u64 <= self.cfg.resync_limit as u64 {
             return;
         }
         d.mode = Mode::Dead;
@@ -1183,6 +1221,7 @@ impl HttpState {
                 d.skipped += d.buf.len() as u64;
                 d.buf.clear();
                 d.at_line_start = true;
+                d.line_overflow = false;
                 self.check_resync_limit(p);
             }
             Mode::WaitResponse => d.lost = d.lost.saturating_add(n),
@@ -1320,13 +1359,6 @@ fn sink_of(tx: &mut Transaction, role: Role) -> Sink<'_> {
         body,
         trailers,
         anomalies,
-    }
-}
-
-fn looks(role: Role, buf: &[u8], max: usize) -> Looks {
-    match role {
-        Role::Req => parse::looks_like_request_line(buf, true, max),
-        Role::Resp => parse::looks_like_status_line(buf, true),
     }
 }
 
@@ -1923,12 +1955,11 @@ mod tests {
         }
     }
 
+    type Conversation = (Vec<(Dir, TranscriptBlock)>, Vec<(u64, u64)>);
+
     /// Builds a conversation (alternating or fully pipelined) and the wire sizes expected.
     #[allow(clippy::type_complexity)]
-    fn conversation(
-        ex: &[Exchange],
-        pipelined: bool,
-    ) -> (Vec<(Dir, TranscriptBlock)>, Vec<(u64, u64)>) {
+    fn conversation(ex: &[Exchange], pipelined: bool) -> Conversation {
         let mut reqs = Vec::new();
         let mut resps = Vec::new();
         let mut sizes = Vec::new();

@@ -72,12 +72,9 @@ impl Connection {
         if self.http.is_http() == Some(false) {
             return;
         }
-        let mut feed = Feed {
-            http: &mut self.http,
-            dir: http_dir(dir),
-            ts,
-        };
-        let _refused = self.half[dir].segment(x, tcp.seq, tcp.flags, payload, &mut feed);
+        // The ACK first: what the other side had acknowledged (and the capture lost) must
+        // reach the parser before this segment's data, so a response never overtakes the
+        // request it answers.
         if tcp.flags & ACK != 0 {
             let mut feed = Feed {
                 http: &mut self.http,
@@ -86,6 +83,13 @@ impl Connection {
             };
             self.half[other].acked(x, tcp.ack, &mut feed);
         }
+        let mut feed = Feed {
+            http: &mut self.http,
+            dir: http_dir(dir),
+            ts,
+        };
+        // A refused out-of-order segment is counted by the reassembler and becomes a gap.
+        let _refused = self.half[dir].segment(x, tcp.seq, tcp.flags, payload, &mut feed);
         // A FIN closes its direction once every byte before it was delivered (through
         // `Feed::closed`); a RST ends both directions now.
         if tcp.flags & RST != 0 {
