@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
         max_ooo_bytes: 512,
         depth: 0,
         memcap: 1024,
+        overlap_window: 64,
     };
     let mut budget = Budget { used: 0, limit: 768 };
     let mut c = TcpCounters::default();

@@ -371,6 +371,22 @@ impl Config {
             "0",
             "must be at least 1",
         )?;
+        let h = &file.http;
+        check(
+            h.max_header_bytes >= 64 && h.max_headers >= 1 && h.max_tx >= 1,
+            "http limits",
+            format!(
+                "max_header_bytes={} max_headers={} max_tx={}",
+                h.max_header_bytes, h.max_headers, h.max_tx
+            ),
+            "max_header_bytes must be at least 64, max_headers and max_tx at least 1",
+        )?;
+        check(
+            file.tcp.memcap >= workers,
+            "tcp.memcap",
+            file.tcp.memcap,
+            "must be at least one byte per worker",
+        )?;
         if mode == Mode::Live && live.interface.is_none() {
             return Err(ConfigError::NoInterface);
         }
@@ -515,6 +531,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.when_full, WhenFull::Drop);
+    }
+
+    #[test]
+    fn http_and_tcp_sections() {
+        let c = replay(
+            Overrides::default(),
+            Some("[http]\nmax_tx = 16\n[tcp]\ndepth = 1000000\n"),
+        )
+        .unwrap();
+        assert_eq!(c.http.max_tx, 16);
+        assert_eq!(c.tcp.depth, 1_000_000);
+        let e = replay(Overrides::default(), Some("[http]\nmax_tx = 0\n")).unwrap_err();
+        assert!(e.to_string().contains("max_tx"), "{e}");
     }
 
     #[test]

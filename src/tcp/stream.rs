@@ -270,14 +270,24 @@ impl HalfStream {
                 }
             }
         }
-        self.check_fin(sink);
+        self.check_fin(x.budget, sink);
     }
 
-    fn check_fin<S: StreamSink>(&mut self, sink: &mut S) {
+    fn check_fin<S: StreamSink>(&mut self, budget: &mut Budget, sink: &mut S) {
         if !self.closed && self.fin.is_some_and(|f| f <= self.next) {
             self.closed = true;
+            // Nothing after the FIN will be delivered: give its buffers back.
+            self.release(budget);
             sink.closed();
         }
+    }
+
+    /// Drops every buffered out-of-order segment and returns its bytes to the budget.
+    fn release(&mut self, budget: &mut Budget) {
+        for (_, d) in self.ooo.drain(..) {
+            budget.used = budget.used.saturating_sub(d.len());
+        }
+        self.ooo_bytes = 0;
     }
 
     /// One segment of this direction.
@@ -355,7 +365,7 @@ impl HalfStream {
         }
         if end <= self.next {
             x.c.retransmitted_bytes += payload.len() as u64;
-            self.check_fin(sink);
+            self.check_fin(x.budget, sink);
             return Ok(());
         }
         x.c.retransmitted_bytes += self.next - off;
@@ -504,6 +514,7 @@ impl HalfStream {
     /// Does not call [`StreamSink::closed`]: the caller reports how the stream ended.
     pub fn flush<S: StreamSink>(&mut self, x: &mut Ctx<'_>, sink: &mut S) {
         if self.closed {
+            self.release(x.budget);
             return;
         }
         while let Some((s, _)) = self.ooo.first() {
@@ -520,6 +531,7 @@ impl HalfStream {
         }
         // The caller knows why the stream ended and tells the parser itself.
         self.closed = true;
+        self.release(x.budget);
     }
 }
 

@@ -441,3 +441,18 @@ fn the_window_wraps_and_forgets_old_bytes() {
     r.seg(ISN + 1, ACK, b"XXXX").unwrap();
     assert_eq!(r.k.overlaps, 1);
 }
+
+/// Found by the `reassembly` fuzz target: data buffered beyond the FIN was never given
+/// back to the worker's budget once the stream closed.
+#[test]
+fn data_beyond_the_fin_is_released_when_the_stream_closes() {
+    let mut r = Rig::new();
+    r.seg(ISN, SYN, b"").unwrap();
+    r.seg(ISN + 10, ACK, b"zzz").unwrap(); // beyond the FIN below
+    r.seg(ISN + 1, ACK | FIN, b"ab").unwrap();
+    assert!(r.s.is_closed());
+    assert_eq!(r.b.used, 0);
+    assert_eq!(r.s.ooo_bytes, 0);
+    r.flush();
+    assert_eq!(r.b.used, 0);
+}
