@@ -160,7 +160,7 @@ impl HalfStream {
 
     /// Keeps the tail of delivered bytes for comparing retransmissions.
     fn remember(&mut self, window: usize, bytes: &[u8]) {
-        if window == 0 {
+        if window == 0 || self.closed {
             return;
         }
         if self.recent.len() != window {
@@ -282,12 +282,17 @@ impl HalfStream {
         }
     }
 
-    /// Drops every buffered out-of-order segment and returns its bytes to the budget.
+    /// Drops every buffered out-of-order segment, returning its bytes to the budget, and
+    /// the retransmission window (a closed stream keeps nothing: it may wait in the flow
+    /// table for `tcp_closed_timeout`).
     fn release(&mut self, budget: &mut Budget) {
         for (_, d) in self.ooo.drain(..) {
             budget.used = budget.used.saturating_sub(d.len());
         }
         self.ooo_bytes = 0;
+        self.recent = Vec::new();
+        self.recent_len = 0;
+        self.recent_pos = 0;
     }
 
     /// One segment of this direction.
