@@ -235,22 +235,13 @@ pub fn parse_request_head(
     max_header_bytes: usize,
     max_headers: usize,
 ) -> Result<Option<(RequestHead, usize)>, HeadError> {
-    let lead = skip_empty_lines(buf);
-    let rest = buf.get(lead..).unwrap_or_default();
-    if rest.is_empty() {
-        return Ok(None);
-    }
-    match scan_head_end(rest, 0, max_header_bytes)? {
-        HeadScan::Incomplete { resume } => {
-            check_request_start(rest, resume > 0)?;
-            Ok(None)
-        }
-        HeadScan::Complete { len } => {
-            let head =
-                parse_request_head_complete(rest.get(..len).unwrap_or_default(), max_headers)?;
-            Ok(Some((head, lead + len)))
-        }
-    }
+    parse_head(
+        buf,
+        max_header_bytes,
+        max_headers,
+        check_request_start,
+        parse_request_head_complete,
+    )
 }
 
 /// Parses a response head at the start of `buf`. Same contract as [`parse_request_head`].
@@ -259,6 +250,24 @@ pub fn parse_response_head(
     max_header_bytes: usize,
     max_headers: usize,
 ) -> Result<Option<(ResponseHead, usize)>, HeadError> {
+    parse_head(
+        buf,
+        max_header_bytes,
+        max_headers,
+        check_response_start,
+        parse_response_head_complete,
+    )
+}
+
+/// The framing shared by both heads: skip empty lines, find the end of the head within
+/// the limit, reject early a first line that cannot start such a head, then parse.
+fn parse_head<H>(
+    buf: &[u8],
+    max_header_bytes: usize,
+    max_headers: usize,
+    check_start: fn(&[u8], bool) -> Result<(), HeadError>,
+    complete: fn(&[u8], usize) -> Result<H, HeadError>,
+) -> Result<Option<(H, usize)>, HeadError> {
     let lead = skip_empty_lines(buf);
     let rest = buf.get(lead..).unwrap_or_default();
     if rest.is_empty() {
@@ -266,12 +275,11 @@ pub fn parse_response_head(
     }
     match scan_head_end(rest, 0, max_header_bytes)? {
         HeadScan::Incomplete { resume } => {
-            check_response_start(rest, resume > 0)?;
+            check_start(rest, resume > 0)?;
             Ok(None)
         }
         HeadScan::Complete { len } => {
-            let head =
-                parse_response_head_complete(rest.get(..len).unwrap_or_default(), max_headers)?;
+            let head = complete(rest.get(..len).unwrap_or_default(), max_headers)?;
             Ok(Some((head, lead + len)))
         }
     }
