@@ -10,6 +10,7 @@
 //! library (`thiserror`, one enum per stage); `anyhow` is used only by the binary.
 #![forbid(unsafe_code)]
 
+pub mod analyze;
 pub mod capture;
 pub mod config;
 pub mod decode;

@@ -52,6 +52,15 @@ struct Common {
     /// When a worker queue is full: block (no loss) or drop (count the dropped batch) [default: block for replay, drop for live]
     #[arg(long, global = true, value_name = "POLICY", value_parser = parse_when_full)]
     when_full: Option<WhenFull>,
+    /// Directory of the persisted inventory and baseline [default: $STATE_DIRECTORY, else /var/lib/apitap as root, else $XDG_STATE_HOME/apitap or ~/.local/state/apitap]
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// OpenAPI 3.x or Swagger 2.0 file (JSON or YAML) of documented APIs; repeat for several
+    #[arg(long = "spec", global = true, value_name = "FILE")]
+    specs: Vec<PathBuf>,
+    /// Host the specs apply to, replacing their servers/host [default: from the specs]
+    #[arg(long, global = true, value_name = "HOST")]
+    spec_host: Option<String>,
 }
 
 fn parse_when_full(s: &str) -> Result<WhenFull, String> {
@@ -70,6 +79,27 @@ enum Command {
     Live(LiveArgs),
     /// Write deterministic, labelled test captures (the ones in captures/ are made this way)
     Synth(SynthArgs),
+    /// Show, export or baseline the API inventory kept in the data directory
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum InventoryCommand {
+    /// Print the inventory as a table
+    Show {
+        /// Order: calls (most first), endpoint (host, method, path), last-seen (newest first)
+        #[arg(long, default_value = "calls", value_parser = ["calls", "endpoint", "last-seen"])]
+        sort: String,
+    },
+    /// Print the inventory as JSON (endpoints, documented-never-seen, dormant) or OpenAPI 3.0
+    Export {
+        /// json or openapi
+        #[arg(long, default_value = "json", value_parser = ["json", "openapi"])]
+        format: String,
+    },
+    /// Save the current endpoints as the baseline: later new endpoints are shadow APIs
+    Baseline,
 }
 
 #[derive(Args, Debug)]
@@ -148,6 +178,9 @@ fn overrides(common: &Common) -> Overrides {
         flow_events: common.flow_events,
         bpf: common.bpf.clone(),
         when_full: common.when_full,
+        data_dir: common.data_dir.clone(),
+        specs: common.specs.clone(),
+        spec_host: common.spec_host.clone(),
         ..Overrides::default()
     }
 }
@@ -287,13 +320,126 @@ fn synth(args: SynthArgs, output: Option<&str>) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The data directory when none is configured: systemd's `$STATE_DIRECTORY`, else
+/// `/var/lib/apitap` for root, else the XDG state directory.
+fn default_data_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("STATE_DIRECTORY") {
+        let first = d
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        if !first.is_empty() {
+            return Some(PathBuf::from(first));
+        }
+    }
+    if is_root() {
+        return Some(PathBuf::from("/var/lib/apitap"));
+    }
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("apitap"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".local/state/apitap"))
+}
+
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        })
+        .unwrap_or(false)
+}
+
+fn with_data_dir(mut cfg: Config) -> Config {
+    if cfg.discovery.data_dir.is_none() {
+        cfg.discovery.data_dir = default_data_dir();
+    }
+    cfg
+}
+
+fn inventory(cmd: InventoryCommand, cfg: &Config) -> Result<ExitCode, Failure> {
+    use apitap::analyze::{discovery, inventory::Inventory, report, spec::SpecSet};
+    let Some(dir) = cfg.discovery.data_dir.clone() else {
+        return Err(usage(anyhow::anyhow!(
+            "no data directory: give --data-dir (HOME is not set)"
+        )));
+    };
+    let mut inv = Inventory::new(cfg.discovery.templates.clone());
+    inv.state = discovery::load_state(&dir).map_err(usage)?;
+    let specs = if cfg.discovery.specs.is_empty() {
+        None
+    } else {
+        Some(
+            SpecSet::load_paths(
+                &cfg.discovery.specs,
+                cfg.discovery.spec_host.as_deref(),
+                &Default::default(),
+            )
+            .map_err(usage)?,
+        )
+    };
+    let out = match cmd {
+        InventoryCommand::Show { sort } => {
+            let sort = match sort.as_str() {
+                "endpoint" => report::Sort::Endpoint,
+                "last-seen" => report::Sort::LastSeen,
+                _ => report::Sort::Calls,
+            };
+            report::table(&inv, sort, specs.as_ref())
+        }
+        InventoryCommand::Export { format } => {
+            let v = if format == "openapi" {
+                report::export_openapi_doc(&inv)
+            } else {
+                report::export_json(
+                    &inv,
+                    specs.as_ref(),
+                    cfg.discovery.dormant_after.as_micros() as u64,
+                )
+            };
+            let mut s = serde_json::to_string_pretty(&v).context("cannot serialise")?;
+            s.push('\n');
+            s
+        }
+        InventoryCommand::Baseline => {
+            let created =
+                humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+            let n = report::write_baseline(&inv, &dir, &created)?;
+            say(format_args!(
+                "baseline of {n} endpoints saved in {}",
+                dir.join(discovery::BASELINE_FILE).display()
+            ));
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    if let Err(e) = lock.write_all(out.as_bytes()).and_then(|_| lock.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(anyhow::Error::new(e)
+                .context("cannot write to standard output")
+                .into());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let mut ov = overrides(&cli.common);
     let (cfg, reader) = match cli.command {
         Command::Synth(args) => return synth(args, cli.common.output.as_deref()),
+        Command::Inventory(cmd) => {
+            let cfg = with_data_dir(load_config(Mode::Replay, ov, cli.common.config.as_ref())?);
+            return inventory(cmd, &cfg);
+        }
         Command::Replay(args) => {
             ov.speed = args.speed;
-            let cfg = load_config(Mode::Replay, ov, cli.common.config.as_ref())?;
+            let cfg = with_data_dir(load_config(Mode::Replay, ov, cli.common.config.as_ref())?);
             let reader = Reader::open_files(&args.files, cfg.bpf.as_deref()).map_err(usage)?;
             say(format_args!(
                 "replaying {} file(s) with {} worker(s)",
@@ -307,7 +453,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             ov.snaplen = args.snaplen;
             ov.buffer_mb = args.buffer_mb;
             ov.promisc = args.promisc;
-            let cfg = load_config(Mode::Live, ov, cli.common.config.as_ref())?;
+            let cfg = with_data_dir(load_config(Mode::Live, ov, cli.common.config.as_ref())?);
             let opts = LiveOptions {
                 interface: cfg.live.interface.clone().unwrap_or_default(),
                 snaplen: cfg.live.snaplen,
@@ -325,7 +471,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     };
     let out = apitap::sink::open(&cfg.output).map_err(usage)?;
     let shutdown = shutdown_on_signals()?;
-    let summary = apitap::pipeline::run(&cfg, reader, shutdown, out)?;
+    let summary = match apitap::pipeline::run(&cfg, reader, shutdown, out) {
+        Ok(s) => s,
+        Err(
+            e @ (apitap::pipeline::PipelineError::Spec(_)
+            | apitap::pipeline::PipelineError::Discovery(_)),
+        ) => return Err(usage(e)),
+        Err(e) => return Err(e.into()),
+    };
     eprintln!("apitap: {}", summary.snapshot.summary_line(summary.elapsed));
     if let Some(e) = summary.sink_error {
         return Err(anyhow::anyhow!(

@@ -87,8 +87,11 @@ fn live_capture_on_veth_sees_the_replayed_flows() {
         return skip("cannot create a veth pair in the namespace");
     }
     let file = capture("ethernet.pcap");
+    let state = tempfile::tempdir().expect("temp dir");
     let child = Command::new("ip")
         .args(["netns", "exec", &ns.0, bin(), "live", "-i", "tap1"])
+        .arg("--data-dir")
+        .arg(state.path())
         .args([
             "--stats-interval",
             "0",

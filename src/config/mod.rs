@@ -11,6 +11,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::analyze::exposure::parse_cidrs;
+use crate::analyze::DiscoveryConfig;
 use crate::capture::Speed;
 use crate::decode::frag::FragConfig;
 use crate::decode::DecodeConfig;
@@ -134,6 +136,7 @@ pub struct FileConfig {
     pub http: HttpConfig,
     pub decode: DecodeConfig,
     pub ip_frag: FragConfig,
+    pub discovery: DiscoveryConfig,
 }
 
 /// Values given on the command line; `None` means "not given".
@@ -151,6 +154,10 @@ pub struct Overrides {
     pub buffer_mb: Option<u32>,
     pub promisc: Option<bool>,
     pub when_full: Option<WhenFull>,
+    pub data_dir: Option<PathBuf>,
+    /// `--spec` files (added to the config file's `discovery.specs`).
+    pub specs: Vec<PathBuf>,
+    pub spec_host: Option<String>,
 }
 
 /// Where events go.
@@ -187,6 +194,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub decode: DecodeConfig,
     pub ip_frag: FragConfig,
+    pub discovery: DiscoveryConfig,
 }
 
 /// Default worker count: one core is left to the capture thread.
@@ -387,6 +395,45 @@ impl Config {
             file.tcp.memcap,
             "must be at least one byte per worker",
         )?;
+        let mut discovery = file.discovery;
+        if let Some(d) = cli.data_dir {
+            discovery.data_dir = Some(d);
+        }
+        discovery.specs.extend(cli.specs);
+        if let Some(h) = cli.spec_host {
+            discovery.spec_host = Some(h);
+        }
+        for (field, list) in [
+            ("discovery.internal_cidrs", &discovery.internal_cidrs),
+            ("discovery.trusted_proxies", &discovery.trusted_proxies),
+        ] {
+            if let Err(bad) = parse_cidrs(list) {
+                return Err(ConfigError::Invalid {
+                    field,
+                    value: bad,
+                    reason: "expected addresses or CIDRs such as 10.0.0.0/8",
+                });
+            }
+        }
+        check(
+            !discovery.interval.is_zero() && !discovery.state_interval.is_zero(),
+            "discovery.interval",
+            format!("{:?}/{:?}", discovery.interval, discovery.state_interval),
+            "interval and state_interval must be more than 0",
+        )?;
+        let t = &discovery.templates;
+        check(
+            t.param_threshold >= 2
+                && t.plural_threshold >= 2
+                && t.force_threshold >= 2
+                && t.max_children >= 2
+                && t.max_nodes >= 16
+                && t.max_depth >= 1
+                && (0.0..=1.0).contains(&t.similarity),
+            "discovery.templates",
+            format!("{t:?}"),
+            "thresholds and max_children at least 2, max_nodes at least 16, max_depth at least 1, similarity within 0..1",
+        )?;
         if mode == Mode::Live && live.interface.is_none() {
             return Err(ConfigError::NoInterface);
         }
@@ -414,6 +461,7 @@ impl Config {
             http: file.http,
             decode: file.decode,
             ip_frag: file.ip_frag,
+            discovery,
         })
     }
 }

@@ -172,7 +172,7 @@ pub struct HttpBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<&'a str>,
+    pub endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]

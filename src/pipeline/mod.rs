@@ -25,6 +25,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender, TryRecvError, TrySendError};
 use thiserror::Error;
 
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use crate::analyze::discovery::{Discovery, DiscoveryError};
+use crate::analyze::exposure::{self, parse_cidrs};
+use crate::analyze::inventory::TxRecord;
+use crate::analyze::spec::{SpecError, SpecSet};
+use crate::analyze::template::PathTrie;
+use crate::analyze::Templater;
 use crate::capture::{CaptureError, Next, Reader, Speed};
 use crate::config::{Config, Mode, WhenFull};
 use crate::decode::frag::{Defrag, FragResult};
@@ -48,6 +58,10 @@ pub enum PipelineError {
     WorkerGone,
     #[error("cannot start thread: {0}")]
     Spawn(std::io::Error),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
 }
 
 /// One packet handed to a worker.
@@ -94,10 +108,14 @@ enum Ctrl {
     Report { seq: u64, last: bool },
 }
 
+/// Learned path structures from the discovery owner to one worker.
+type ShapeRx = Receiver<Arc<PathTrie<()>>>;
+
 enum SinkMsg {
     Events {
         buf: Vec<u8>,
         count: u64,
+        records: Vec<TxRecord>,
     },
     Worker {
         seq: u64,
@@ -107,6 +125,9 @@ enum SinkMsg {
         seq: u64,
         ts: u64,
         report: Box<CaptureReport>,
+        /// Write a `stats` event (else the report only marks a discovery point).
+        stats: bool,
+        last: bool,
     },
 }
 
@@ -144,6 +165,40 @@ pub fn run(
 ) -> Result<RunSummary, PipelineError> {
     let started = Instant::now();
     let n = cfg.workers;
+    let mut early_warnings = Vec::new();
+    let specs = if cfg.discovery.specs.is_empty() {
+        None
+    } else {
+        let set = SpecSet::load_paths(
+            &cfg.discovery.specs,
+            cfg.discovery.spec_host.as_deref(),
+            &Default::default(),
+        )?;
+        for w in set.warnings.iter().take(20) {
+            warn(&mut early_warnings, format!("spec: {w}"));
+        }
+        if set.warnings.len() > 20 {
+            warn(
+                &mut early_warnings,
+                format!("spec: {} more warnings not shown", set.warnings.len() - 20),
+            );
+        }
+        Some(Arc::new(set))
+    };
+    let mut discovery = Discovery::open(
+        cfg.discovery.templates.clone(),
+        cfg.discovery.data_dir.as_deref(),
+        &cfg.sensor_name,
+    )?;
+    discovery.set_specs(specs.clone());
+    let shape = discovery.shape();
+    let mut shape_txs = Vec::with_capacity(n);
+    let mut shape_rxs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (tx, rx) = unbounded::<Arc<PathTrie<()>>>();
+        shape_txs.push(tx);
+        shape_rxs.push(rx);
+    }
     let (sink_tx, sink_rx) = bounded::<SinkMsg>(n * 16);
     let (pool_tx, pool_rx) = bounded::<Batch>(n * (cfg.pipeline.queue_batches + 2));
     let mut data_txs = Vec::with_capacity(n);
@@ -170,7 +225,21 @@ pub fn run(
         let live = cfg.mode == Mode::Live;
         let sink = std::thread::Builder::new()
             .name("apitap-sink".into())
-            .spawn_scoped(scope, move || sink_loop(sink_rx, out, n, &sensor, live))
+            .spawn_scoped(scope, move || {
+                sink_loop(
+                    sink_rx,
+                    out,
+                    n,
+                    &sensor,
+                    live,
+                    SinkDiscovery {
+                        discovery,
+                        shape_txs,
+                        state_interval_us: cfg.discovery.state_interval.as_micros() as u64,
+                        last_save: None,
+                    },
+                )
+            })
             .map_err(PipelineError::Spawn)?;
         let mut workers = Vec::with_capacity(n);
         for id in 0..n {
@@ -178,11 +247,14 @@ pub fn run(
             let (ctx, crx) = unbounded::<Ctrl>();
             data_txs.push(dtx);
             ctrl_txs.push(ctx);
-            let w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone());
+            let mut templater = Templater::new(cfg.discovery.templates.clone(), specs.clone());
+            templater.shape = shape.clone();
+            let w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone(), templater);
+            let shapes = shape_rxs.pop().unwrap_or_else(|| unbounded().1);
             workers.push(
                 std::thread::Builder::new()
                     .name(format!("apitap-w{id}"))
-                    .spawn_scoped(scope, move || w.run(drx, crx))
+                    .spawn_scoped(scope, move || w.run(drx, crx, shapes))
                     .map_err(PipelineError::Spawn)?,
             );
         }
@@ -199,7 +271,7 @@ pub fn run(
             pool_rx,
             seed: foldhash::fast::RandomState::default().hash_one(0u8),
             seq: 0,
-            warnings: Vec::new(),
+            warnings: early_warnings,
             warned_dlts: Vec::new(),
         };
         let result = cap.run(&mut reader, &shutdown);
@@ -277,6 +349,8 @@ impl CaptureLoop<'_> {
     fn run(&mut self, reader: &mut Reader, shutdown: &Receiver<()>) -> Result<(), PipelineError> {
         let live = reader.is_live();
         let stats_us = self.cfg.stats_interval.as_micros() as u64;
+        let discovery_us = self.cfg.discovery.interval.as_micros() as u64;
+        let mut next_discovery: Option<u64> = None;
         let sample = u64::from(self.cfg.pipeline.latency_sample);
         let mut next_tick: Option<u64> = None;
         let mut next_stats: Option<u64> = None;
@@ -371,12 +445,21 @@ impl CaptureLoop<'_> {
                         .map_err(|_| PipelineError::WorkerGone)?;
                 }
             }
+            let mut stats_due = false;
             if stats_us > 0 {
                 let due = *next_stats.get_or_insert(clock + stats_us);
                 if clock >= due {
                     next_stats = Some(clock + stats_us);
-                    self.request_report(reader, clock, false)?;
+                    stats_due = true;
                 }
+            }
+            let due = *next_discovery.get_or_insert(clock + discovery_us);
+            let discovery_due = clock >= due;
+            if discovery_due {
+                next_discovery = Some(clock + discovery_us);
+            }
+            if stats_due || discovery_due {
+                self.request_report(reader, clock, false, stats_due)?;
             }
         }
     }
@@ -489,6 +572,7 @@ impl CaptureLoop<'_> {
         reader: &mut Reader,
         ts: u64,
         last: bool,
+        stats: bool,
     ) -> Result<(), PipelineError> {
         self.flush_all()?;
         self.seq += 1;
@@ -504,6 +588,8 @@ impl CaptureLoop<'_> {
             seq,
             ts,
             report: Box::new(self.report.clone()),
+            stats: stats || last,
+            last,
         };
         self.sink_tx
             .send(msg)
@@ -517,7 +603,7 @@ impl CaptureLoop<'_> {
         } else {
             self.report.last_ts
         };
-        self.request_report(reader, ts, true)
+        self.request_report(reader, ts, true, true)
     }
 }
 
@@ -537,7 +623,115 @@ impl Emitter {
     }
 }
 
+/// What a worker adds to each transaction before it leaves: the endpoint template and the
+/// record for the discovery owner.
+struct Analyzer {
+    templater: Templater,
+    internal: Vec<IpNet>,
+    trusted: Vec<IpNet>,
+    records: Vec<TxRecord>,
+    /// Calls per endpoint on this worker, for sampling body schemas.
+    sampled: std::collections::HashMap<String, u32>,
+}
+
+/// Body schemas are inferred for the first calls of each endpoint on a worker, then for one
+/// call in `SCHEMA_SAMPLE_EVERY`.
+const SCHEMA_SAMPLE_FIRST: u32 = 16;
+const SCHEMA_SAMPLE_EVERY: u32 = 64;
+/// Endpoints whose call counts a worker keeps for sampling (cleared when full).
+const SAMPLED_ENDPOINTS: usize = 10_000;
+
+/// The shape of a complete JSON body.
+fn body_schema(
+    content_type: Option<&str>,
+    body: &crate::http::Body,
+) -> Option<crate::analyze::spec::Schema> {
+    if body.truncated || body.data.is_empty() || !content_type.is_some_and(|c| c.contains("json")) {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body.data).ok()?;
+    Some(crate::analyze::spec::Schema::infer(&v))
+}
+
+/// Query parameter names reported per transaction.
+const MAX_QUERY_NAMES: usize = 32;
+
+fn query_names(q: &str) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for part in q.split('&').filter(|p| !p.is_empty()) {
+        let name = part.split('=').next().unwrap_or(part);
+        let name = crate::analyze::spec::percent_decode(name);
+        if !name.is_empty() && !v.iter().any(|n| *n == name) {
+            if v.len() == MAX_QUERY_NAMES {
+                break;
+            }
+            v.push(name.chars().take(128).collect());
+        }
+    }
+    v
+}
+
+impl Analyzer {
+    /// The endpoint of `tx`, and its record queued for the discovery owner.
+    fn analyze(
+        &mut self,
+        ev_host: Option<&str>,
+        client: std::net::IpAddr,
+        flow_id: u64,
+        tx: &Transaction,
+    ) -> Option<String> {
+        let req = tx.request.as_ref()?;
+        let host = ev_host.unwrap_or("");
+        let endpoint = self.templater.endpoint(host, &req.path);
+        let caller = exposure::client_address(client, req, &self.trusted);
+        let resp = tx.response.as_ref();
+        let request_content_type = req.content_type();
+        let response_content_type = resp.and_then(|r| r.content_type());
+        if self.sampled.len() >= SAMPLED_ENDPOINTS {
+            self.sampled.clear();
+        }
+        let n = self
+            .sampled
+            .entry(format!("{} {host} {endpoint}", req.method))
+            .or_default();
+        *n = n.wrapping_add(1);
+        let sample = *n <= SCHEMA_SAMPLE_FIRST || *n % SCHEMA_SAMPLE_EVERY == 0;
+        let (request_schema, response_schema) = if sample {
+            (
+                body_schema(request_content_type.as_deref(), &req.body),
+                resp.and_then(|r| body_schema(response_content_type.as_deref(), &r.body)),
+            )
+        } else {
+            (None, None)
+        };
+        self.records.push(TxRecord {
+            ts: tx.request_ts.unwrap_or(0),
+            flow_id,
+            tx_id: tx.tx_id,
+            host: host.to_string(),
+            method: req.method.clone(),
+            path: req.path.clone(),
+            status: resp.map(|r| r.status),
+            latency_us: match (tx.request_ts, tx.response_ts) {
+                (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                _ => None,
+            },
+            request_content_type,
+            response_content_type,
+            query_params: req.query.as_deref().map(query_names).unwrap_or_default(),
+            client: Some(caller),
+            client_internal: exposure::contains(&self.internal, caller),
+            auth_scheme: None,
+            sensitive_types: Vec::new(),
+            request_schema,
+            response_schema,
+        });
+        Some(endpoint)
+    }
+}
+
 struct Worker {
+    analyzer: Analyzer,
     table: FlowTable,
     tcp_cfg: ReassemblyConfig,
     http_cfg: HttpConfig,
@@ -552,8 +746,21 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(cfg: &Config, sink_tx: Sender<SinkMsg>, pool_tx: Sender<Batch>) -> Self {
+    fn new(
+        cfg: &Config,
+        sink_tx: Sender<SinkMsg>,
+        pool_tx: Sender<Batch>,
+        templater: Templater,
+    ) -> Self {
         Self {
+            analyzer: Analyzer {
+                templater,
+                // Validated by `Config::from_parts`.
+                internal: parse_cidrs(&cfg.discovery.internal_cidrs).unwrap_or_default(),
+                trusted: parse_cidrs(&cfg.discovery.trusted_proxies).unwrap_or_default(),
+                records: Vec::new(),
+                sampled: std::collections::HashMap::new(),
+            },
             table: FlowTable::new(&cfg.flow, cfg.workers),
             tcp_cfg: cfg.tcp.clone(),
             http_cfg: cfg.http.clone(),
@@ -575,8 +782,11 @@ impl Worker {
         }
     }
 
-    fn run(mut self, data: Receiver<Batch>, ctrl: Receiver<Ctrl>) {
+    fn run(mut self, data: Receiver<Batch>, ctrl: Receiver<Ctrl>, shapes: ShapeRx) {
         loop {
+            while let Ok(shape) = shapes.try_recv() {
+                self.analyzer.templater.shape = shape;
+            }
             select! {
                 recv(data) -> m => match m {
                     Ok(b) => self.batch(b),
@@ -636,6 +846,7 @@ impl Worker {
 
     fn packet(&mut self, p: &PacketRec, payload: &[u8]) {
         let Self {
+            analyzer,
             table,
             tcp_cfg,
             http_cfg,
@@ -668,7 +879,10 @@ impl Worker {
             let swapped = conn.http.roles_swapped();
             for tx in txs.drain(..) {
                 report.http.count(&tx);
-                emit.line(&http_event(sensor, &p.key, flow, swapped, &tx), report);
+                emit.line(
+                    &http_event(sensor, &p.key, flow, swapped, &tx, analyzer),
+                    report,
+                );
             }
         }
         table.account(old, new);
@@ -704,6 +918,7 @@ impl Worker {
     /// Flushes the connections of ended flows and writes their events.
     fn emit_ended(&mut self) {
         let Self {
+            analyzer,
             table,
             tcp_cfg,
             budget,
@@ -725,7 +940,10 @@ impl Worker {
                 let swapped = conn.http.roles_swapped();
                 for tx in txs.drain(..) {
                     report.http.count(&tx);
-                    emit.line(&http_event(sensor, &key, &flow, swapped, &tx), report);
+                    emit.line(
+                        &http_event(sensor, &key, &flow, swapped, &tx, analyzer),
+                        report,
+                    );
                 }
             }
             if emit.flow_events {
@@ -738,12 +956,17 @@ impl Worker {
     }
 
     fn send_events(&mut self) {
-        if self.emit.out.is_empty() {
+        if self.emit.out.is_empty() && self.analyzer.records.is_empty() {
             return;
         }
         let buf = std::mem::replace(&mut self.emit.out, Vec::with_capacity(EVENT_CHUNK * 2));
         let count = std::mem::take(&mut self.emit.count);
-        let _ = self.sink_tx.send(SinkMsg::Events { buf, count });
+        let records = std::mem::take(&mut self.analyzer.records);
+        let _ = self.sink_tx.send(SinkMsg::Events {
+            buf,
+            count,
+            records,
+        });
     }
 }
 
@@ -768,6 +991,7 @@ fn http_event<'a>(
     f: &Flow,
     swapped: bool,
     tx: &'a Transaction,
+    analyzer: &mut Analyzer,
 ) -> HttpEvent<'a> {
     let client_is_lo = f.client_is_lo != swapped;
     let (client, server) = if client_is_lo {
@@ -789,6 +1013,7 @@ fn http_event<'a>(
         _ => None,
     };
     let ts = tx.request_ts.or(tx.response_ts).unwrap_or(f.last_ts);
+    let endpoint = analyzer.analyze(host.as_deref(), client.0, f.id, tx);
     HttpEvent {
         timestamp: Timestamp(ts),
         event_type: "http",
@@ -807,8 +1032,7 @@ fn http_event<'a>(
             host,
             path: req.map(|r| r.path.as_str()),
             query: req.and_then(|r| r.query.as_deref()),
-            // Templating arrives with API discovery; until then the raw path.
-            endpoint: req.map(|r| r.path.as_str()),
+            endpoint,
             status: resp.map(|r| r.status),
             version: req
                 .map(|r| r.version.as_str())
@@ -869,11 +1093,60 @@ fn flow_event<'a>(sensor: &'a str, key: &'a FlowKey, f: &Flow, reason: EndReason
     }
 }
 
+fn with_discovery(mut stats: serde_json::Value, d: &Discovery) -> serde_json::Value {
+    if let Some(o) = stats.as_object_mut() {
+        let mut v = serde_json::to_value(d.counters).unwrap_or_default();
+        v["templates"] =
+            serde_json::to_value(d.inventory().state.trie.counters).unwrap_or_default();
+        o.insert("discovery".into(), v);
+    }
+    stats
+}
+
 #[derive(Default)]
 struct Pending {
-    capture: Option<(u64, Box<CaptureReport>)>,
+    capture: Option<(u64, Box<CaptureReport>, bool, bool)>,
     worker: WorkerReport,
     workers_in: usize,
+}
+
+/// The discovery owner and what it needs, on the sink thread.
+struct SinkDiscovery {
+    discovery: Discovery,
+    shape_txs: Vec<Sender<Arc<PathTrie<()>>>>,
+    state_interval_us: u64,
+    /// Packet time of the last state save.
+    last_save: Option<u64>,
+}
+
+impl SinkDiscovery {
+    /// A report point: learn, write the new API events into `out`, send the workers the new
+    /// shape, save the state when due. Returns the number of events written into `out`.
+    fn report_point(&mut self, ts: u64, last: bool, out: &mut Vec<u8>) -> u64 {
+        let (written, changed) = self.discovery.evaluate(ts, out);
+        if changed {
+            let shape = self.discovery.shape();
+            for tx in &self.shape_txs {
+                let _ = tx.send(shape.clone());
+            }
+        }
+        let due = self
+            .last_save
+            .is_none_or(|t| ts.saturating_sub(t) >= self.state_interval_us);
+        if last || due {
+            self.last_save = Some(ts);
+            if let Err(e) = self.discovery.save() {
+                let msg = e.to_string();
+                if self.discovery.save_error.as_deref() != Some(msg.as_str()) {
+                    let _ = writeln!(std::io::stderr(), "apitap: warning: {msg}");
+                }
+                self.discovery.save_error = Some(msg);
+            } else {
+                self.discovery.save_error = None;
+            }
+        }
+        written
+    }
 }
 
 fn sink_loop(
@@ -882,6 +1155,7 @@ fn sink_loop(
     workers: usize,
     sensor: &str,
     live: bool,
+    mut disc: SinkDiscovery,
 ) -> (Snapshot, Option<String>) {
     let mut w = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut counters = SinkCounters::default();
@@ -914,8 +1188,15 @@ fn sink_loop(
     };
     for msg in rx.iter() {
         let ready = match msg {
-            SinkMsg::Events { buf, count } => {
+            SinkMsg::Events {
+                buf,
+                count,
+                records,
+            } => {
                 write(&mut w, &mut counters, &mut error, &buf, count);
+                for r in &records {
+                    disc.discovery.record(r);
+                }
                 None
             }
             SinkMsg::Worker { seq, report } => {
@@ -924,8 +1205,14 @@ fn sink_loop(
                 p.workers_in += 1;
                 Some(seq)
             }
-            SinkMsg::Capture { seq, ts, report } => {
-                pending.entry(seq).or_default().capture = Some((ts, report));
+            SinkMsg::Capture {
+                seq,
+                ts,
+                report,
+                stats,
+                last,
+            } => {
+                pending.entry(seq).or_default().capture = Some((ts, report, stats, last));
                 Some(seq)
             }
         };
@@ -935,11 +1222,17 @@ fn sink_loop(
                 .is_some_and(|p| p.capture.is_some() && p.workers_in == workers);
             if complete {
                 if let Some(Pending {
-                    capture: Some((ts, capture)),
+                    capture: Some((ts, capture, stats, last_report)),
                     worker,
                     ..
                 }) = pending.remove(&seq)
                 {
+                    let mut api = Vec::new();
+                    let n = disc.report_point(ts, last_report, &mut api);
+                    write(&mut w, &mut counters, &mut error, &api, n);
+                    if !stats {
+                        continue;
+                    }
                     // The stats event counts itself as written.
                     let mut snap = Snapshot {
                         workers,
@@ -953,7 +1246,7 @@ fn sink_loop(
                         "event_type": "stats",
                         "event_id": EventId::derive(sensor, "stats", &(seq, ts)),
                         "sensor": sensor,
-                        "stats": snap.to_json(),
+                        "stats": with_discovery(snap.to_json(), &disc.discovery),
                     });
                     let mut line = Vec::with_capacity(2048);
                     if event::write_line(&mut line, &ev).is_ok() {

@@ -70,6 +70,11 @@ pub fn replay(files: &[PathBuf], extra: &[&str]) -> Run {
     if !extra.contains(&"--stats-interval") {
         cmd.args(["--stats-interval", "0"]);
     }
+    // A fresh data directory unless the test gives one: runs must not share an inventory.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    if !extra.contains(&"--data-dir") {
+        cmd.arg("--data-dir").arg(tmp.path());
+    }
     let out = cmd
         .args(["--sensor-name", "test"])
         .args(extra)

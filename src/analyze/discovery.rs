@@ -1,0 +1,548 @@
+//! Stage 6 (analyze, across workers): the discovery owner. It runs on the sink thread,
+//! receives every worker's [`TxRecord`]s, keeps the [`Inventory`], persists it in the data
+//! directory, and at each report point writes the `api_endpoint` events of endpoints seen
+//! for the first time and the API findings (`shadow_api`, ...) not raised before.
+//!
+//! Guarantees: the state file is replaced atomically (written beside, synced, renamed), so a
+//! crash leaves the previous or the new state, never a torn one; an unreadable state file is
+//! an error at start, not silently discarded; events carry packet time and ids derived from
+//! the endpoint, so a replay gives the same ids.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::inventory::{EndpointKey, EndpointView, Inventory, InventoryState, TxRecord};
+use super::spec::{Operation, SpecSet};
+use super::template::{PathTrie, TemplateConfig};
+use crate::event::{self, EventId, Timestamp};
+
+/// File name of the inventory in the data directory.
+pub const STATE_FILE: &str = "inventory.json";
+/// File name of the baseline (`apitap inventory baseline`) in the data directory.
+pub const BASELINE_FILE: &str = "baseline.json";
+
+/// Errors of the discovery owner.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscoveryError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid apitap state file: {reason}")]
+    Parse { path: PathBuf, reason: String },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The baseline file: the endpoints known when `apitap inventory baseline` ran.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Baseline {
+    pub created: String,
+    pub endpoints: BTreeSet<EndpointKey>,
+}
+
+/// Reads a JSON file; `Ok(None)` when it does not exist.
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, DiscoveryError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(DiscoveryError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| DiscoveryError::Parse {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync of
+/// the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DiscoveryError> {
+    let err = |source| DiscoveryError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        f.write_all(bytes).map_err(err)?;
+        f.sync_all().map_err(err)?;
+    }
+    std::fs::rename(&tmp, path).map_err(err)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        // Some file systems refuse to sync a directory; the rename is done either way.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Loads the inventory state of `data_dir` (empty when there is none yet).
+pub fn load_state(data_dir: &Path) -> Result<InventoryState, DiscoveryError> {
+    Ok(
+        read_json(&data_dir.join(STATE_FILE))?.unwrap_or(InventoryState {
+            version: 1,
+            ..InventoryState::default()
+        }),
+    )
+}
+
+/// Counters of the discovery owner, in the `stats` event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DiscoveryCounters {
+    pub records: u64,
+    pub endpoints: u64,
+    pub api_endpoint_events: u64,
+    pub finding_events: u64,
+    pub state_saves: u64,
+    pub state_save_errors: u64,
+}
+
+/// The owner (see the module docs).
+pub struct Discovery {
+    inv: Inventory,
+    data_dir: Option<PathBuf>,
+    baseline: Option<Baseline>,
+    specs: Option<Arc<SpecSet>>,
+    sensor: String,
+    pub counters: DiscoveryCounters,
+    /// The last error writing the state (reported once per change of message).
+    pub save_error: Option<String>,
+}
+
+/// A finding about one endpoint, before it becomes an event.
+struct Finding {
+    kind: &'static str,
+    severity: &'static str,
+    owasp: &'static str,
+    evidence: Value,
+}
+
+impl Discovery {
+    /// Opens the owner: loads the state and the baseline from `data_dir` (created if
+    /// missing); without a data directory nothing is persisted.
+    pub fn open(
+        cfg: TemplateConfig,
+        data_dir: Option<&Path>,
+        sensor: &str,
+    ) -> Result<Self, DiscoveryError> {
+        let (state, baseline) = match data_dir {
+            Some(d) => {
+                std::fs::create_dir_all(d).map_err(|source| DiscoveryError::DataDir {
+                    path: d.to_path_buf(),
+                    source,
+                })?;
+                (
+                    load_state(d)?,
+                    read_json::<Baseline>(&d.join(BASELINE_FILE))?,
+                )
+            }
+            None => (
+                InventoryState {
+                    version: 1,
+                    ..InventoryState::default()
+                },
+                None,
+            ),
+        };
+        let mut inv = Inventory::new(cfg);
+        inv.state = state;
+        Ok(Discovery {
+            inv,
+            data_dir: data_dir.map(Path::to_path_buf),
+            baseline,
+            specs: None,
+            sensor: sensor.to_string(),
+            counters: DiscoveryCounters::default(),
+            save_error: None,
+        })
+    }
+
+    /// The documented APIs calls are compared with (their templates take precedence).
+    pub fn set_specs(&mut self, specs: Option<Arc<SpecSet>>) {
+        self.specs = specs;
+    }
+
+    pub fn record(&mut self, r: &TxRecord) {
+        self.counters.records += 1;
+        let t = self
+            .specs
+            .as_ref()
+            .and_then(|s| s.path_template(&r.host, &r.path));
+        self.inv.record(r, t);
+    }
+
+    /// The spec operation documenting an endpoint (None without specs or when undocumented).
+    fn operation(&self, e: &EndpointView<'_>) -> Option<&Operation> {
+        self.specs
+            .as_ref()?
+            .match_template(&e.key.host, &e.key.method, &e.key.template)
+    }
+
+    /// The learned structure, for the workers' templating.
+    pub fn shape(&self) -> Arc<PathTrie<()>> {
+        Arc::new(self.inv.state.trie.shape())
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.inv
+    }
+
+    fn findings(&self, e: &EndpointView<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let exposure = e.stats.exposure();
+        let inventory = "API9:2023 Improper Inventory Management";
+        if self.specs.is_some() {
+            match self.operation(e) {
+                None => out.push(Finding {
+                    kind: "shadow_api",
+                    severity: if exposure == "internet" {
+                        "high"
+                    } else {
+                        "medium"
+                    },
+                    owasp: inventory,
+                    evidence: json!({
+                        "reason": if e.from_spec {
+                            "the path is documented, this method is not"
+                        } else {
+                            "no operation in the loaded specs"
+                        },
+                        "exposure": exposure,
+                    }),
+                }),
+                Some(op) => {
+                    if op.deprecated {
+                        out.push(Finding {
+                            kind: "zombie_api",
+                            severity: if exposure == "internet" {
+                                "high"
+                            } else {
+                                "medium"
+                            },
+                            owasp: inventory,
+                            evidence: json!({
+                                "reason": "deprecated operation still called",
+                                "operation_id": op.operation_id,
+                                "spec": op.origin,
+                                "exposure": exposure,
+                            }),
+                        });
+                    }
+                    let query: Vec<&String> = e
+                        .stats
+                        .query_params
+                        .iter()
+                        .filter(|q| !op.documents_query(q))
+                        .collect();
+                    let statuses: Vec<u16> = e
+                        .stats
+                        .status_counts
+                        .keys()
+                        .copied()
+                        .filter(|s| !op.documents_status(*s))
+                        .collect();
+                    let fields: Vec<String> = e
+                        .stats
+                        .request_schema
+                        .as_ref()
+                        .map(|sc| {
+                            sc.field_paths()
+                                .into_iter()
+                                .filter(|f| !op.documents_field(f))
+                                .take(32)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if !query.is_empty() || !statuses.is_empty() || !fields.is_empty() {
+                        let mut ev = Map::new();
+                        if !fields.is_empty() {
+                            ev.insert("undocumented_body_fields".into(), json!(fields));
+                        }
+                        if !query.is_empty() {
+                            ev.insert("undocumented_query_params".into(), json!(query));
+                        }
+                        if !statuses.is_empty() {
+                            ev.insert("undocumented_status_codes".into(), json!(statuses));
+                        }
+                        ev.insert("spec".into(), json!(op.origin));
+                        out.push(Finding {
+                            kind: "spec_drift",
+                            severity: "low",
+                            owasp: inventory,
+                            evidence: Value::Object(ev),
+                        });
+                    }
+                }
+            }
+            return out;
+        }
+        if let Some(b) = &self.baseline {
+            if !e.from_spec && !b.endpoints.contains(&e.key) {
+                out.push(Finding {
+                    kind: "shadow_api",
+                    severity: if e.stats.exposure() == "internet" {
+                        "high"
+                    } else {
+                        "medium"
+                    },
+                    owasp: "API9:2023 Improper Inventory Management",
+                    evidence: json!({
+                        "reason": "not in the baseline",
+                        "exposure": e.stats.exposure(),
+                    }),
+                });
+            }
+        }
+        out
+    }
+
+    /// Learns templates, then writes the events not raised before as JSON lines onto `out`;
+    /// returns the number of events written and whether the learned structure changed.
+    pub fn evaluate(&mut self, ts: u64, out: &mut Vec<u8>) -> (u64, bool) {
+        let changed = self.inv.learn() > 0;
+        let mut written = 0;
+        let endpoints = self.inv.endpoints();
+        self.counters.endpoints = endpoints.len() as u64;
+        let mut announced = Vec::new();
+        let mut raised = Vec::new();
+        for e in &endpoints {
+            if !self.inv.state.announced.contains(&e.key) {
+                let ev = self.api_endpoint_event(ts, e);
+                if event::write_line(out, &ev).is_ok() {
+                    written += 1;
+                    self.counters.api_endpoint_events += 1;
+                }
+                announced.push(e.key.clone());
+            }
+            for f in self.findings(e) {
+                let id = (f.kind.to_string(), e.key.clone());
+                if self.inv.state.raised.contains(&id) {
+                    continue;
+                }
+                let ev = self.finding_event(ts, e, &f);
+                if event::write_line(out, &ev).is_ok() {
+                    written += 1;
+                    self.counters.finding_events += 1;
+                }
+                raised.push(id);
+            }
+        }
+        drop(endpoints);
+        if !announced.is_empty() || !raised.is_empty() {
+            self.inv.dirty = true;
+        }
+        self.inv.state.announced.extend(announced);
+        self.inv.state.raised.extend(raised);
+        (written, changed)
+    }
+
+    fn api_endpoint_event(&self, ts: u64, e: &EndpointView<'_>) -> Value {
+        let s = e.stats;
+        let status: Map<String, Value> = s
+            .status_counts
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let mut api = json!({
+            "host": e.key.host,
+            "method": e.key.method,
+            "endpoint": e.key.template,
+            "first_seen": Timestamp(s.first_seen),
+            "last_seen": Timestamp(s.last_seen),
+            "calls": s.calls,
+            "status_counts": status,
+            "auth_schemes": s.auth_schemes,
+            "sensitive_types": s.sensitive_types,
+            "documented": Value::Null,
+            "deprecated": false,
+            "from_spec": e.from_spec,
+            "exposure": s.exposure(),
+            "clients": s.clients.len() as u64 + s.clients_over_cap,
+        });
+        if self.specs.is_some() {
+            let op = self.operation(e);
+            api["documented"] = json!(op.is_some());
+            api["deprecated"] = json!(op.is_some_and(|o| o.deprecated));
+        }
+        if let Some(b) = &self.baseline {
+            api["in_baseline"] = json!(b.endpoints.contains(&e.key));
+        }
+        json!({
+            "timestamp": Timestamp(ts),
+            "event_type": "api_endpoint",
+            "event_id": EventId::derive(&self.sensor, "api_endpoint", &e.key),
+            "sensor": self.sensor,
+            "api": api,
+        })
+    }
+
+    fn finding_event(&self, ts: u64, e: &EndpointView<'_>, f: &Finding) -> Value {
+        let (_, flow_id, tx_id) = e.stats.first_tx;
+        json!({
+            "timestamp": Timestamp(ts),
+            "event_type": "finding",
+            "event_id": EventId::derive(&self.sensor, f.kind, &e.key),
+            "sensor": self.sensor,
+            "flow_id": flow_id,
+            "tx_id": tx_id,
+            "finding": {
+                "kind": f.kind,
+                "severity": f.severity,
+                "owasp": f.owasp,
+                "host": e.key.host,
+                "method": e.key.method,
+                "endpoint": e.key.template,
+                "first_seen": Timestamp(e.stats.first_seen),
+                "count": e.stats.calls,
+                "evidence": f.evidence,
+            },
+        })
+    }
+
+    /// Writes the state file when something changed since the last save.
+    pub fn save(&mut self) -> Result<(), DiscoveryError> {
+        let Some(dir) = &self.data_dir else {
+            return Ok(());
+        };
+        if !self.inv.dirty {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(&self.inv.state).map_err(|e| DiscoveryError::Write {
+            path: dir.join(STATE_FILE),
+            source: std::io::Error::other(e),
+        })?;
+        match write_atomic(&dir.join(STATE_FILE), &bytes) {
+            Ok(()) => {
+                self.inv.dirty = false;
+                self.counters.state_saves += 1;
+                Ok(())
+            }
+            Err(e) => {
+                self.counters.state_save_errors += 1;
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn rec(path: &str, ts: u64) -> TxRecord {
+        TxRecord {
+            ts,
+            flow_id: ts,
+            host: "api.example".into(),
+            method: "GET".into(),
+            path: path.into(),
+            status: Some(200),
+            ..TxRecord::default()
+        }
+    }
+
+    fn lines(out: &[u8]) -> Vec<Value> {
+        String::from_utf8(out.to_vec())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn endpoints_are_announced_once_and_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = Discovery::open(TemplateConfig::default(), Some(dir.path()), "s").unwrap();
+        d.record(&rec("/users/1", 10));
+        d.record(&rec("/users/2", 20));
+        let mut out = Vec::new();
+        assert_eq!(d.evaluate(30, &mut out).0, 1);
+        let ev = lines(&out);
+        assert_eq!(ev[0]["event_type"], "api_endpoint");
+        assert_eq!(ev[0]["api"]["endpoint"], "/users/{userId}");
+        assert_eq!(ev[0]["api"]["calls"], 2);
+        assert_eq!(ev[0]["api"]["documented"], Value::Null);
+        assert_eq!(ev[0]["timestamp"], "1970-01-01T00:00:00.000030Z");
+        out.clear();
+        assert_eq!(d.evaluate(40, &mut out).0, 0);
+        d.save().unwrap();
+        // Restart: known endpoints are not announced again; calls accumulate.
+        let mut d = Discovery::open(TemplateConfig::default(), Some(dir.path()), "s").unwrap();
+        d.record(&rec("/users/3", 50));
+        assert_eq!(d.evaluate(60, &mut out).0, 0);
+        let eps = d.inventory().endpoints();
+        assert_eq!(eps.len(), 1);
+        assert_eq!(eps[0].stats.calls, 3);
+    }
+
+    #[test]
+    fn shadow_against_a_baseline() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = Baseline {
+            created: "t".into(),
+            endpoints: [EndpointKey {
+                host: "api.example".into(),
+                method: "GET".into(),
+                template: "/users/{userId}".into(),
+            }]
+            .into_iter()
+            .collect(),
+        };
+        write_atomic(
+            &dir.path().join(BASELINE_FILE),
+            &serde_json::to_vec(&base).unwrap(),
+        )
+        .unwrap();
+        let mut d = Discovery::open(TemplateConfig::default(), Some(dir.path()), "s").unwrap();
+        d.record(&rec("/users/1", 10));
+        d.record(&rec("/admin/debug", 11));
+        let mut out = Vec::new();
+        d.evaluate(30, &mut out);
+        let ev = lines(&out);
+        let findings: Vec<&Value> = ev.iter().filter(|e| e["event_type"] == "finding").collect();
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0]["finding"]["kind"], "shadow_api");
+        assert_eq!(findings[0]["finding"]["endpoint"], "/admin/debug");
+        assert_eq!(findings[0]["flow_id"], 11);
+        out.clear();
+        d.record(&rec("/admin/debug", 12));
+        d.evaluate(40, &mut out);
+        assert!(out.is_empty(), "raised once");
+    }
+
+    #[test]
+    fn a_corrupt_state_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(STATE_FILE), b"{not json").unwrap();
+        let e = Discovery::open(TemplateConfig::default(), Some(dir.path()), "s")
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string().contains("not a valid apitap state file"),
+            "{e}"
+        );
+    }
+}

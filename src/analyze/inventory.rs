@@ -1,0 +1,592 @@
+//! Stage 6 (analyze, across workers): the API inventory, owned by one thread.
+//!
+//! Workers send one [`TxRecord`] per transaction; [`Inventory::record`] files it under its
+//! endpoint in the learned [`PathTrie`] (or under the spec's template when a spec documents
+//! the path). [`Inventory::evaluate`] runs at each report point: it learns new parameter
+//! positions (folding the calls recorded under literal values into the template), then
+//! returns the `api_endpoint` and `finding` events not raised before.
+//!
+//! Guarantees: every per-endpoint set is capped (counted when full); aggregation is
+//! commutative (sums, unions, minima, histogram addition), so for one replay the inventory
+//! does not depend on how transactions were spread over workers; events are raised once per
+//! endpoint (and per finding kind), in template order, with ids derived from what they are
+//! about.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::spec::Schema;
+use super::template::{Fold, NodeId, PathTrie, TemplateConfig};
+
+/// Distinct client addresses kept per endpoint (beyond, only the public/internal flags
+/// still change).
+pub const MAX_CLIENTS: usize = 256;
+/// Query parameter names, content types, schemes and data types kept per endpoint.
+pub const MAX_NAMES: usize = 64;
+
+/// What a worker reports about one transaction that had a request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TxRecord {
+    /// Packet time (µs) of the first request byte.
+    pub ts: u64,
+    pub flow_id: u64,
+    pub tx_id: u64,
+    /// Lower-cased host, without a default port; empty when the request named none.
+    pub host: String,
+    pub method: String,
+    /// Raw path without the query.
+    pub path: String,
+    pub status: Option<u16>,
+    pub latency_us: Option<u64>,
+    pub request_content_type: Option<String>,
+    pub response_content_type: Option<String>,
+    pub query_params: Vec<String>,
+    /// The calling address (after trusted-proxy resolution).
+    pub client: Option<IpAddr>,
+    /// The client address is inside the internal ranges.
+    pub client_internal: bool,
+    pub auth_scheme: Option<String>,
+    pub sensitive_types: Vec<String>,
+    /// Shape of the JSON request body (sampled by the worker).
+    pub request_schema: Option<Schema>,
+    /// Shape of the JSON response body (sampled by the worker).
+    pub response_schema: Option<Schema>,
+}
+
+/// Response statuses with a body schema kept per endpoint.
+pub const MAX_SCHEMA_STATUSES: usize = 16;
+
+/// Latencies of one endpoint in µs (2 significant digits, up to 10 minutes).
+#[derive(Clone, Debug)]
+pub struct Latencies(Histogram<u32>);
+
+const LATENCY_MAX_US: u64 = 600_000_000;
+
+impl Default for Latencies {
+    fn default() -> Self {
+        match Histogram::new_with_bounds(1, LATENCY_MAX_US, 2) {
+            Ok(h) => Self(h),
+            Err(_) => unreachable!("constant histogram bounds are valid"),
+        }
+    }
+}
+
+impl Latencies {
+    pub fn record(&mut self, us: u64) {
+        self.0.saturating_record(us.clamp(1, LATENCY_MAX_US));
+    }
+    pub fn count(&self) -> u64 {
+        self.0.len()
+    }
+    /// The value at quantile `q` (0..=1), None when empty.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        (!self.0.is_empty()).then(|| self.0.value_at_quantile(q))
+    }
+    fn add(&mut self, o: &Latencies) {
+        // Same bounds on both sides; a saturated count is the only failure and is harmless.
+        let _ = self.0.add(&o.0);
+    }
+}
+
+impl Serialize for Latencies {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v: Vec<(u64, u64)> = self
+            .0
+            .iter_recorded()
+            .map(|b| (b.value_iterated_to(), u64::from(b.count_at_value())))
+            .collect();
+        v.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Latencies {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v: Vec<(u64, u64)> = Vec::deserialize(d)?;
+        let mut l = Latencies::default();
+        for (value, count) in v {
+            let _ = l.0.record_n(
+                value.clamp(1, LATENCY_MAX_US),
+                u32::try_from(count).unwrap_or(u32::MAX),
+            );
+        }
+        Ok(l)
+    }
+}
+
+fn insert_capped(set: &mut BTreeSet<String>, v: &str) -> bool {
+    if set.contains(v) {
+        return true;
+    }
+    if set.len() >= MAX_NAMES {
+        return false;
+    }
+    set.insert(v.to_string());
+    true
+}
+
+/// Everything known about one endpoint (host, method, template).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EndpointStats {
+    pub first_seen: u64,
+    pub last_seen: u64,
+    pub calls: u64,
+    /// The first transaction: (packet time, flow id, tx id); the smallest wins.
+    pub first_tx: (u64, u64, u64),
+    pub status_counts: BTreeMap<u16, u64>,
+    pub auth_schemes: BTreeSet<String>,
+    pub sensitive_types: BTreeSet<String>,
+    pub request_content_types: BTreeSet<String>,
+    pub response_content_types: BTreeSet<String>,
+    pub query_params: BTreeSet<String>,
+    pub latency_us: Latencies,
+    pub clients: BTreeSet<IpAddr>,
+    /// Distinct clients not kept because `clients` was full (an undercount of new ones).
+    pub clients_over_cap: u64,
+    pub public_clients: bool,
+    pub internal_clients: bool,
+    /// Names not kept because a set was full.
+    pub names_over_cap: u64,
+    /// Merged shape of the JSON request bodies seen.
+    pub request_schema: Option<Schema>,
+    /// Merged shape of the JSON response bodies, per status.
+    pub response_schemas: BTreeMap<u16, Schema>,
+}
+
+fn merge_schema(into: &mut Option<Schema>, s: &Schema) {
+    match into {
+        Some(m) => m.merge(s),
+        None => *into = Some(s.clone()),
+    }
+}
+
+fn merge_response_schema(map: &mut BTreeMap<u16, Schema>, status: u16, s: &Schema) -> bool {
+    if let Some(m) = map.get_mut(&status) {
+        m.merge(s);
+        return true;
+    }
+    if map.len() >= MAX_SCHEMA_STATUSES {
+        return false;
+    }
+    map.insert(status, s.clone());
+    true
+}
+
+impl EndpointStats {
+    pub fn add(&mut self, r: &TxRecord) {
+        let tx = (r.ts, r.flow_id, r.tx_id);
+        if self.calls == 0 || tx < self.first_tx {
+            self.first_tx = tx;
+        }
+        if self.calls == 0 || r.ts < self.first_seen {
+            self.first_seen = r.ts;
+        }
+        self.last_seen = self.last_seen.max(r.ts);
+        self.calls += 1;
+        if let Some(s) = r.status {
+            *self.status_counts.entry(s).or_default() += 1;
+        }
+        if let Some(l) = r.latency_us {
+            self.latency_us.record(l);
+        }
+        let mut over = 0;
+        for (set, v) in [
+            (&mut self.auth_schemes, r.auth_scheme.as_deref()),
+            (
+                &mut self.request_content_types,
+                r.request_content_type.as_deref(),
+            ),
+            (
+                &mut self.response_content_types,
+                r.response_content_type.as_deref(),
+            ),
+        ] {
+            if let Some(v) = v {
+                over += u64::from(!insert_capped(set, v));
+            }
+        }
+        for q in &r.query_params {
+            over += u64::from(!insert_capped(&mut self.query_params, q));
+        }
+        for t in &r.sensitive_types {
+            over += u64::from(!insert_capped(&mut self.sensitive_types, t));
+        }
+        if let Some(sc) = &r.request_schema {
+            merge_schema(&mut self.request_schema, sc);
+        }
+        if let (Some(sc), Some(st)) = (&r.response_schema, r.status) {
+            over += u64::from(!merge_response_schema(&mut self.response_schemas, st, sc));
+        }
+        self.names_over_cap += over;
+        if let Some(ip) = r.client {
+            if r.client_internal {
+                self.internal_clients = true;
+            } else {
+                self.public_clients = true;
+            }
+            if !self.clients.contains(&ip) {
+                if self.clients.len() < MAX_CLIENTS {
+                    self.clients.insert(ip);
+                } else {
+                    self.clients_over_cap += 1;
+                }
+            }
+        }
+    }
+
+    /// `internet` when a public address called, `internal` when only internal ones did,
+    /// `unknown` when no client address is known.
+    pub fn exposure(&self) -> &'static str {
+        if self.public_clients {
+            "internet"
+        } else if self.internal_clients {
+            "internal"
+        } else {
+            "unknown"
+        }
+    }
+}
+
+impl Fold for EndpointStats {
+    fn fold(&mut self, o: Self) {
+        if o.calls == 0 {
+            return;
+        }
+        if self.calls == 0 {
+            *self = o;
+            return;
+        }
+        self.first_tx = self.first_tx.min(o.first_tx);
+        self.first_seen = self.first_seen.min(o.first_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
+        self.calls += o.calls;
+        for (s, n) in o.status_counts {
+            *self.status_counts.entry(s).or_default() += n;
+        }
+        self.latency_us.add(&o.latency_us);
+        let mut over = o.names_over_cap;
+        for (mine, theirs) in [
+            (&mut self.auth_schemes, o.auth_schemes),
+            (&mut self.sensitive_types, o.sensitive_types),
+            (&mut self.request_content_types, o.request_content_types),
+            (&mut self.response_content_types, o.response_content_types),
+            (&mut self.query_params, o.query_params),
+        ] {
+            for v in theirs {
+                over += u64::from(!insert_capped(mine, &v));
+            }
+        }
+        if let Some(sc) = &o.request_schema {
+            merge_schema(&mut self.request_schema, sc);
+        }
+        for (st, sc) in &o.response_schemas {
+            over += u64::from(!merge_response_schema(&mut self.response_schemas, *st, sc));
+        }
+        self.names_over_cap += over;
+        self.clients_over_cap += o.clients_over_cap;
+        for ip in o.clients {
+            if self.clients.len() < MAX_CLIENTS {
+                self.clients.insert(ip);
+            } else if !self.clients.contains(&ip) {
+                self.clients_over_cap += 1;
+            }
+        }
+        self.public_clients |= o.public_clients;
+        self.internal_clients |= o.internal_clients;
+    }
+}
+
+/// Identifies an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EndpointKey {
+    pub host: String,
+    pub method: String,
+    pub template: String,
+}
+
+/// The persisted part of the inventory (the state file's content).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InventoryState {
+    pub version: u32,
+    /// Learned paths, with per-(host, method) stats at each endpoint node.
+    pub trie: PathTrie<HostStats>,
+    /// Endpoints whose template came from a spec.
+    pub documented: BTreeMap<String, EndpointStats>,
+    /// Endpoints already announced with an `api_endpoint` event.
+    pub announced: BTreeSet<EndpointKey>,
+    /// Findings already raised: (kind, endpoint).
+    pub raised: BTreeSet<(String, EndpointKey)>,
+}
+
+/// Per (host, method) stats at one trie node; keys are `METHOD host`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HostStats(pub BTreeMap<String, EndpointStats>);
+
+impl Fold for HostStats {
+    fn fold(&mut self, o: Self) {
+        for (k, v) in o.0 {
+            self.0.entry(k).or_default().fold(v);
+        }
+    }
+}
+
+fn split_key(k: &str) -> (&str, &str) {
+    k.split_once(' ').unwrap_or((k, ""))
+}
+
+/// The inventory owner (see the module docs).
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub state: InventoryState,
+    pub cfg: TemplateConfig,
+    /// Set by every change since the last save.
+    pub dirty: bool,
+}
+
+/// One endpoint of the inventory, as reported.
+#[derive(Clone, Debug)]
+pub struct EndpointView<'a> {
+    pub key: EndpointKey,
+    pub stats: &'a EndpointStats,
+    /// The template came from a spec.
+    pub from_spec: bool,
+}
+
+impl Inventory {
+    pub fn new(cfg: TemplateConfig) -> Self {
+        Inventory {
+            state: InventoryState {
+                version: 1,
+                ..InventoryState::default()
+            },
+            cfg,
+            dirty: false,
+        }
+    }
+
+    /// Files one transaction. `spec_template`: the template a spec gives this path.
+    pub fn record(&mut self, r: &TxRecord, spec_template: Option<&str>) {
+        self.dirty = true;
+        if let Some(t) = spec_template {
+            let k = format!("{} {} {t}", r.method, r.host);
+            self.state.documented.entry(k).or_default().add(r);
+            return;
+        }
+        let node: NodeId = self.state.trie.insert(&r.path, &self.cfg);
+        self.state
+            .trie
+            .data_mut(node, &r.host)
+            .0
+            .entry(r.method.clone())
+            .or_default()
+            .add(r);
+    }
+
+    /// Learns parameter positions from everything recorded so far; returns how many changed.
+    pub fn learn(&mut self) -> usize {
+        let n = self.state.trie.evaluate(&self.cfg);
+        if n > 0 {
+            self.dirty = true;
+        }
+        n
+    }
+
+    /// Every endpoint, sorted by (host, method, template).
+    pub fn endpoints(&self) -> Vec<EndpointView<'_>> {
+        let mut out = Vec::new();
+        for (_, host, template, hs) in self.state.trie.endpoints() {
+            for (method, stats) in &hs.0 {
+                out.push(EndpointView {
+                    key: EndpointKey {
+                        host: host.to_string(),
+                        method: method.clone(),
+                        template: template.clone(),
+                    },
+                    stats,
+                    from_spec: false,
+                });
+            }
+        }
+        for (k, stats) in &self.state.documented {
+            let (method, rest) = split_key(k);
+            let (host, template) = split_key(rest);
+            out.push(EndpointView {
+                key: EndpointKey {
+                    host: host.to_string(),
+                    method: method.to_string(),
+                    template: template.to_string(),
+                },
+                stats,
+                from_spec: true,
+            });
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn rec(host: &str, method: &str, path: &str, ts: u64) -> TxRecord {
+        TxRecord {
+            ts,
+            flow_id: ts,
+            tx_id: 0,
+            host: host.into(),
+            method: method.into(),
+            path: path.into(),
+            status: Some(200),
+            latency_us: Some(1500),
+            client: Some("203.0.113.9".parse().unwrap()),
+            ..TxRecord::default()
+        }
+    }
+
+    #[test]
+    fn records_fold_into_learned_templates_in_any_order() {
+        let users = [
+            "ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ida",
+        ];
+        let mut recs = Vec::new();
+        for (i, u) in users.iter().enumerate() {
+            recs.push(rec(
+                "a.example",
+                "GET",
+                &format!("/v1/users/{u}"),
+                10 + i as u64,
+            ));
+            recs.push(rec(
+                "b.example",
+                "GET",
+                &format!("/v1/users/{u}"),
+                100 + i as u64,
+            ));
+        }
+        recs.push(rec("a.example", "GET", "/v1/users/me", 5));
+        let run = |recs: &[TxRecord]| {
+            let mut inv = Inventory::new(TemplateConfig::default());
+            for (i, r) in recs.iter().enumerate() {
+                inv.record(r, None);
+                if i == 7 {
+                    inv.learn();
+                }
+            }
+            inv.learn();
+            inv.endpoints()
+                .iter()
+                .map(|e| {
+                    (
+                        e.key.clone(),
+                        e.stats.calls,
+                        e.stats.first_tx,
+                        e.stats.status_counts.clone(),
+                        e.stats.latency_us.count(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let a = run(&recs);
+        let mut rev = recs.clone();
+        rev.reverse();
+        assert_eq!(a, run(&rev));
+        let keys: Vec<String> = a
+            .iter()
+            .map(|e| format!("{} {} {} {}", e.0.host, e.0.method, e.0.template, e.1))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                "a.example GET /v1/users/me 1",
+                "a.example GET /v1/users/{userId} 9",
+                "b.example GET /v1/users/{userId} 9",
+            ]
+        );
+        assert_eq!(a[1].2, (10, 10, 0));
+    }
+
+    #[test]
+    fn exposure_from_clients() {
+        let mut s = EndpointStats::default();
+        assert_eq!(s.exposure(), "unknown");
+        let mut r = rec("h", "GET", "/x", 1);
+        r.client = Some("10.0.0.1".parse().unwrap());
+        r.client_internal = true;
+        s.add(&r);
+        assert_eq!(s.exposure(), "internal");
+        r.client = Some("203.0.113.1".parse().unwrap());
+        r.client_internal = false;
+        s.add(&r);
+        assert_eq!(s.exposure(), "internet");
+        assert_eq!(s.clients.len(), 2);
+    }
+
+    #[test]
+    fn sets_are_capped_and_counted() {
+        let mut s = EndpointStats::default();
+        for i in 0..(MAX_NAMES + 10) {
+            let mut r = rec("h", "GET", "/x", 1);
+            r.query_params = vec![format!("q{i}")];
+            r.client = Some(IpAddr::from([198, 51, (i / 256) as u8, (i % 256) as u8]));
+            s.add(&r);
+        }
+        assert_eq!(s.query_params.len(), MAX_NAMES);
+        assert_eq!(s.names_over_cap, 10);
+        for i in 0..MAX_CLIENTS {
+            let mut r = rec("h", "GET", "/x", 1);
+            r.client = Some(IpAddr::from([203, 0, (i / 256) as u8, (i % 256) as u8]));
+            s.add(&r);
+        }
+        assert_eq!(s.clients.len(), MAX_CLIENTS);
+        assert!(s.clients_over_cap > 0);
+    }
+
+    #[test]
+    fn state_round_trips_through_json() {
+        let mut inv = Inventory::new(TemplateConfig::default());
+        for i in 0..3 {
+            inv.record(&rec("h", "POST", &format!("/orders/{i}"), i), None);
+        }
+        inv.record(&rec("h", "GET", "/pets/1", 9), Some("/pets/{petId}"));
+        let json = serde_json::to_string(&inv.state).unwrap();
+        let back: InventoryState = serde_json::from_str(&json).unwrap();
+        let inv2 = Inventory {
+            state: back,
+            ..Inventory::default()
+        };
+        let a: Vec<_> = inv
+            .endpoints()
+            .iter()
+            .map(|e| {
+                (
+                    e.key.clone(),
+                    e.stats.calls,
+                    e.stats.latency_us.quantile(0.5),
+                )
+            })
+            .collect();
+        let b: Vec<_> = inv2
+            .endpoints()
+            .iter()
+            .map(|e| {
+                (
+                    e.key.clone(),
+                    e.stats.calls,
+                    e.stats.latency_us.quantile(0.5),
+                )
+            })
+            .collect();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
+        assert!(inv2
+            .endpoints()
+            .iter()
+            .any(|e| e.from_spec && e.key.template == "/pets/{petId}"));
+    }
+}

@@ -1,0 +1,106 @@
+//! Stage 6 (analyze, per transaction and across workers): API discovery.
+//!
+//! Workers map each [`crate::http::Transaction`] to an endpoint template with a
+//! [`Templater`] (the spec's template when a loaded spec documents the path, else the latest
+//! learned [`template::PathTrie`] shape the discovery owner sent them) and report a
+//! [`inventory::TxRecord`]. One owner, [`discovery::Discovery`] on the sink thread, learns
+//! templates from every worker's calls, keeps the inventory and raises API findings. Nothing
+//! on the packet path locks: shapes and specs are immutable `Arc`s, swapped by message.
+
+pub mod discovery;
+pub mod exposure;
+pub mod inventory;
+pub mod report;
+pub mod spec;
+pub mod template;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use spec::SpecSet;
+use template::{PathTrie, TemplateConfig};
+
+/// `[discovery]` in the config file.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    /// Where the inventory is kept between runs. The binary's default: `$STATE_DIRECTORY`
+    /// (systemd), else `/var/lib/apitap` for root, else `$XDG_STATE_HOME/apitap` or
+    /// `~/.local/state/apitap`. Library default: none (nothing persisted).
+    pub data_dir: Option<PathBuf>,
+    /// Packet-time interval at which templates are learned and `api_endpoint` / API
+    /// `finding` events written (default 10s; always at exit).
+    #[serde(with = "crate::config::duration")]
+    pub interval: Duration,
+    /// Interval between writes of the state file (default 60s; always at exit).
+    #[serde(with = "crate::config::duration")]
+    pub state_interval: Duration,
+    /// OpenAPI 3.0/3.1 or Swagger 2.0 files (JSON or YAML) describing the documented APIs.
+    pub specs: Vec<PathBuf>,
+    /// Host the specs apply to, replacing their `servers` / `host`.
+    pub spec_host: Option<String>,
+    /// Client addresses counted as internal (default: RFC 1918 and RFC 4193 ranges).
+    pub internal_cidrs: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the real client
+    /// (default: none; headers from anyone else are ignored).
+    pub trusted_proxies: Vec<String>,
+    /// An endpoint not called for this long is reported dormant (default 7 days).
+    #[serde(with = "crate::config::duration")]
+    pub dormant_after: Duration,
+    /// Path learning thresholds and limits (`[discovery.templates]`).
+    pub templates: TemplateConfig,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig {
+            data_dir: None,
+            interval: Duration::from_secs(10),
+            state_interval: Duration::from_secs(60),
+            specs: Vec::new(),
+            spec_host: None,
+            internal_cidrs: exposure::DEFAULT_INTERNAL
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            trusted_proxies: Vec::new(),
+            dormant_after: Duration::from_secs(7 * 24 * 3600),
+            templates: TemplateConfig::default(),
+        }
+    }
+}
+
+/// Maps a request to its endpoint template on a worker.
+#[derive(Clone)]
+pub struct Templater {
+    pub shape: Arc<PathTrie<()>>,
+    pub specs: Option<Arc<SpecSet>>,
+    pub cfg: TemplateConfig,
+}
+
+impl Templater {
+    pub fn new(cfg: TemplateConfig, specs: Option<Arc<SpecSet>>) -> Self {
+        Templater {
+            shape: Arc::new(PathTrie::new()),
+            specs,
+            cfg,
+        }
+    }
+
+    /// The template of `path` on `host`: the spec's when one documents it, else the learned
+    /// one.
+    pub fn endpoint(&self, host: &str, path: &str) -> String {
+        if let Some(t) = self.spec_template(host, path) {
+            return t.to_string();
+        }
+        self.shape.lookup(path, &self.cfg)
+    }
+
+    /// The spec template of `path` on `host`, if a spec documents it.
+    pub fn spec_template(&self, host: &str, path: &str) -> Option<&str> {
+        self.specs.as_ref()?.path_template(host, path)
+    }
+}

@@ -1,0 +1,482 @@
+//! Body shape inference: a compact, mergeable [`Schema`] of the JSON bodies seen in traffic.
+//!
+//! [`Schema::infer`] describes one JSON value; [`Schema::merge`] folds another in (union of
+//! property names and of types; array item schemas merge; `required` is the intersection of
+//! the property sets of every object sample). The shape is bounded: objects keep at most
+//! [`SchemaLimits::max_properties`] properties and nesting stops at
+//! [`SchemaLimits::max_depth`]; what was cut sets `truncated` on the node where it was cut.
+//! Nothing here panics or recurses deeper than the value it is given (serde_json itself
+//! refuses documents nested over 128 levels), and the type is serde (de)serializable for a
+//! persisted state file.
+//!
+//! [`Schema::field_paths`] lists fields in the notation of
+//! [`Operation::request_fields`](super::Operation::request_fields) (`$.user.email`,
+//! `$.items[].id`), and [`Schema::to_openapi`] writes an OpenAPI 3.0 schema object.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Bounds of an inferred schema.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchemaLimits {
+    /// Nesting levels kept (the root object's properties are level 1). Default 8.
+    pub max_depth: usize,
+    /// Properties kept per object; more set `truncated`. Default 200.
+    pub max_properties: usize,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        SchemaLimits {
+            max_depth: 8,
+            max_properties: 200,
+        }
+    }
+}
+
+/// A JSON type; `integer` is a number without a fraction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    Null,
+    Boolean,
+    Integer,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl JsonType {
+    pub fn of(v: &Value) -> JsonType {
+        match v {
+            Value::Null => JsonType::Null,
+            Value::Bool(_) => JsonType::Boolean,
+            Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+            Value::Number(_) => JsonType::Number,
+            Value::String(_) => JsonType::String,
+            Value::Array(_) => JsonType::Array,
+            Value::Object(_) => JsonType::Object,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            JsonType::Null => "null",
+            JsonType::Boolean => "boolean",
+            JsonType::Integer => "integer",
+            JsonType::Number => "number",
+            JsonType::String => "string",
+            JsonType::Array => "array",
+            JsonType::Object => "object",
+        }
+    }
+}
+
+/// The merged shape of the JSON values seen at one place in a body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Schema {
+    /// Every type seen here.
+    pub types: BTreeSet<JsonType>,
+    /// Properties of the object samples, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, Schema>,
+    /// Properties present in every object sample.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub required: BTreeSet<String>,
+    /// Merged schema of every array element seen here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Box<Schema>>,
+    /// Values seen here.
+    pub samples: u64,
+    /// Of which objects (the base of `required`).
+    pub object_samples: u64,
+    /// Properties or nesting were cut here by a [`SchemaLimits`] bound.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+impl Schema {
+    /// The shape of one value, with the default limits.
+    pub fn infer(v: &Value) -> Schema {
+        Self::infer_with(v, &SchemaLimits::default())
+    }
+
+    /// The shape of one value.
+    pub fn infer_with(v: &Value, limits: &SchemaLimits) -> Schema {
+        Self::infer_at(v, limits, 0)
+    }
+
+    fn infer_at(v: &Value, limits: &SchemaLimits, depth: usize) -> Schema {
+        let mut s = Schema {
+            samples: 1,
+            ..Schema::default()
+        };
+        s.types.insert(JsonType::of(v));
+        match v {
+            Value::Object(m) => {
+                s.object_samples = 1;
+                if depth >= limits.max_depth {
+                    s.truncated = !m.is_empty();
+                    return s;
+                }
+                for (k, child) in m {
+                    if s.properties.len() >= limits.max_properties {
+                        s.truncated = true;
+                        break;
+                    }
+                    s.properties
+                        .insert(k.clone(), Self::infer_at(child, limits, depth + 1));
+                    s.required.insert(k.clone());
+                }
+            }
+            Value::Array(a) => {
+                if depth >= limits.max_depth {
+                    s.truncated = !a.is_empty();
+                    return s;
+                }
+                let mut items: Option<Schema> = None;
+                for el in a {
+                    let e = Self::infer_at(el, limits, depth + 1);
+                    match items.as_mut() {
+                        Some(i) => i.merge_at(&e, limits, depth + 1),
+                        None => items = Some(e),
+                    }
+                }
+                s.items = items.map(Box::new);
+            }
+            _ => {}
+        }
+        s
+    }
+
+    /// Folds another shape in, with the default limits.
+    pub fn merge(&mut self, other: &Schema) {
+        self.merge_with(other, &SchemaLimits::default());
+    }
+
+    /// Folds another shape in.
+    pub fn merge_with(&mut self, other: &Schema, limits: &SchemaLimits) {
+        self.merge_at(other, limits, 0);
+    }
+
+    fn merge_at(&mut self, other: &Schema, limits: &SchemaLimits, depth: usize) {
+        self.types.extend(other.types.iter().copied());
+        self.samples = self.samples.saturating_add(other.samples);
+        self.truncated |= other.truncated;
+        if other.object_samples > 0 {
+            if self.object_samples == 0 {
+                self.required = other.required.clone();
+            } else {
+                self.required = self
+                    .required
+                    .intersection(&other.required)
+                    .cloned()
+                    .collect();
+            }
+            self.object_samples = self.object_samples.saturating_add(other.object_samples);
+        }
+        if depth >= limits.max_depth {
+            if !other.properties.is_empty() || other.items.is_some() {
+                self.truncated = true;
+            }
+            return;
+        }
+        for (k, theirs) in &other.properties {
+            if let Some(mine) = self.properties.get_mut(k) {
+                mine.merge_at(theirs, limits, depth + 1);
+            } else if self.properties.len() < limits.max_properties {
+                let mut copy = Schema::default();
+                copy.merge_at(theirs, limits, depth + 1);
+                self.properties.insert(k.clone(), copy);
+            } else {
+                self.truncated = true;
+                self.required.remove(k);
+            }
+        }
+        if let Some(theirs) = &other.items {
+            match self.items.as_mut() {
+                Some(mine) => mine.merge_at(theirs, limits, depth + 1),
+                None => {
+                    let mut copy = Schema::default();
+                    copy.merge_at(theirs, limits, depth + 1);
+                    self.items = Some(Box::new(copy));
+                }
+            }
+        }
+    }
+
+    /// Field paths, intermediate objects included: `$.user`, `$.user.email`, `$.items`,
+    /// `$.items[].id`. The root `$` itself is not listed.
+    pub fn field_paths(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_paths("$", &mut out);
+        out
+    }
+
+    fn collect_paths(&self, path: &str, out: &mut Vec<String>) {
+        for (k, child) in &self.properties {
+            let p = format!("{path}.{k}");
+            out.push(p.clone());
+            child.collect_paths(&p, out);
+        }
+        if let Some(items) = &self.items {
+            items.collect_paths(&format!("{path}[]"), out);
+        }
+    }
+
+    /// An OpenAPI 3.0 schema object. `null` becomes `nullable: true`; `integer` together
+    /// with `number` becomes `number`; several remaining types become a `oneOf`. A shape
+    /// with no type seen is `{}` (anything).
+    pub fn to_openapi(&self) -> Value {
+        let nullable = self.types.contains(&JsonType::Null);
+        let mut types: Vec<JsonType> = self
+            .types
+            .iter()
+            .copied()
+            .filter(|t| *t != JsonType::Null)
+            .collect();
+        if types.contains(&JsonType::Number) {
+            types.retain(|t| *t != JsonType::Integer);
+        }
+        let mut out = match types.as_slice() {
+            [] => Map::new(),
+            [t] => self.typed(*t),
+            many => {
+                let branches: Vec<Value> =
+                    many.iter().map(|t| Value::Object(self.typed(*t))).collect();
+                let mut m = Map::new();
+                m.insert("oneOf".into(), Value::Array(branches));
+                m
+            }
+        };
+        if nullable {
+            out.insert("nullable".into(), Value::Bool(true));
+        }
+        Value::Object(out)
+    }
+
+    fn typed(&self, t: JsonType) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::from(t.name()));
+        match t {
+            JsonType::Object => {
+                if !self.properties.is_empty() {
+                    let props: Map<String, Value> = self
+                        .properties
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.to_openapi()))
+                        .collect();
+                    m.insert("properties".into(), Value::Object(props));
+                }
+                let required: Vec<Value> = self
+                    .required
+                    .iter()
+                    .filter(|r| self.properties.contains_key(*r))
+                    .map(|r| Value::from(r.as_str()))
+                    .collect();
+                if !required.is_empty() {
+                    m.insert("required".into(), Value::Array(required));
+                }
+            }
+            JsonType::Array => {
+                let items = self
+                    .items
+                    .as_ref()
+                    .map_or_else(|| json!({}), |i| i.to_openapi());
+                m.insert("items".into(), items);
+            }
+            _ => {}
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn infer(v: Value) -> Schema {
+        Schema::infer(&v)
+    }
+
+    #[test]
+    fn infer_nested() {
+        let s = infer(json!({
+            "user": {"email": "a@b.c", "age": 3},
+            "items": [{"id": 1}, {"id": 2.5, "name": null}],
+            "ok": true
+        }));
+        assert_eq!(s.types, [JsonType::Object].into());
+        let paths: BTreeSet<String> = s.field_paths().into_iter().collect();
+        for p in [
+            "$.user",
+            "$.user.email",
+            "$.user.age",
+            "$.items",
+            "$.items[].id",
+            "$.items[].name",
+            "$.ok",
+        ] {
+            assert!(paths.contains(p), "{p}");
+        }
+        assert_eq!(paths.len(), 7);
+        let items = s.properties["items"].items.as_ref().unwrap();
+        assert_eq!(
+            items.properties["id"].types,
+            [JsonType::Integer, JsonType::Number].into()
+        );
+        assert_eq!(items.required, ["id".to_string()].into());
+        assert_eq!(items.object_samples, 2);
+        assert_eq!(s.required.len(), 3);
+    }
+
+    #[test]
+    fn merge_union_and_required_intersection() {
+        let mut a = infer(json!({"id": 1, "name": "x"}));
+        let b = infer(json!({"id": 2, "tags": ["a"]}));
+        a.merge(&b);
+        assert_eq!(
+            a.properties.keys().cloned().collect::<Vec<_>>(),
+            vec!["id", "name", "tags"]
+        );
+        assert_eq!(a.required, ["id".to_string()].into());
+        assert_eq!(a.samples, 2);
+        // A null sample does not reset `required`.
+        a.merge(&infer(json!(null)));
+        assert_eq!(a.required, ["id".to_string()].into());
+        assert_eq!(a.types, [JsonType::Null, JsonType::Object].into());
+        // Merging into an empty schema copies.
+        let mut e = Schema::default();
+        e.merge(&a);
+        assert_eq!(e, a);
+    }
+
+    #[test]
+    fn to_openapi_shapes() {
+        let mut s = infer(json!({"id": 1, "price": 2, "tags": [], "meta": null}));
+        s.merge(&infer(
+            json!({"id": 2, "price": 2.5, "tags": ["x"], "meta": {"a": 1}}),
+        ));
+        let o = s.to_openapi();
+        assert_eq!(o["type"], "object");
+        assert_eq!(o["properties"]["id"], json!({"type": "integer"}));
+        assert_eq!(o["properties"]["price"], json!({"type": "number"}));
+        assert_eq!(
+            o["properties"]["tags"],
+            json!({"type": "array", "items": {"type": "string"}})
+        );
+        assert_eq!(o["properties"]["meta"]["nullable"], true);
+        assert_eq!(o["properties"]["meta"]["type"], "object");
+        assert_eq!(o["required"], json!(["id", "meta", "price", "tags"]));
+        // Mixed types.
+        let mut m = infer(json!("a"));
+        m.merge(&infer(json!(1)));
+        let o = m.to_openapi();
+        assert_eq!(o["oneOf"].as_array().unwrap().len(), 2);
+        assert_eq!(infer(json!(null)).to_openapi(), json!({"nullable": true}));
+        assert_eq!(Schema::default().to_openapi(), json!({}));
+        assert_eq!(
+            infer(json!([])).to_openapi(),
+            json!({"type": "array", "items": {}})
+        );
+    }
+
+    #[test]
+    fn bounds() {
+        let limits = SchemaLimits {
+            max_depth: 2,
+            max_properties: 3,
+        };
+        let s = Schema::infer_with(&json!({"a": {"b": {"c": 1}}}), &limits);
+        assert!(!s.truncated);
+        let b = &s.properties["a"].properties["b"];
+        assert!(b.truncated);
+        assert!(b.properties.is_empty());
+        assert_eq!(b.types, [JsonType::Object].into());
+
+        let s = Schema::infer_with(&json!({"a": 1, "b": 2, "c": 3, "d": 4}), &limits);
+        assert!(s.truncated);
+        assert_eq!(s.properties.len(), 3);
+
+        let mut s = Schema::infer_with(&json!({"a": 1, "b": 2, "c": 3}), &limits);
+        s.merge_with(&Schema::infer_with(&json!({"x": 1}), &limits), &limits);
+        assert!(s.truncated);
+        assert_eq!(s.properties.len(), 3);
+        assert!(s.required.is_empty());
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let mut s = infer(json!({"a": [1, {"b": null}], "c": "x"}));
+        s.merge(&infer(json!({"a": [], "d": 1.5})));
+        let text = serde_json::to_string(&s).unwrap();
+        let back: Schema = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, s);
+        assert!(text.contains("\"types\":[\"object\"]"));
+        // Old or partial state files load with defaults.
+        let partial: Schema = serde_json::from_str(r#"{"types":["string"]}"#).unwrap();
+        assert_eq!(partial.types, [JsonType::String].into());
+    }
+
+    #[test]
+    fn deep_values_do_not_recurse_past_the_limit() {
+        let mut v = json!(1);
+        for _ in 0..100 {
+            v = json!([v]);
+        }
+        let s = Schema::infer(&v);
+        let mut depth = 0;
+        let mut cur = &s;
+        while let Some(i) = &cur.items {
+            cur = i;
+            depth += 1;
+        }
+        assert_eq!(depth, SchemaLimits::default().max_depth);
+        assert!(cur.truncated);
+    }
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map("[a-e]", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_commutative_on_shape(a in arb_json(), b in arb_json()) {
+            let (sa, sb) = (Schema::infer(&a), Schema::infer(&b));
+            let mut ab = sa.clone();
+            ab.merge(&sb);
+            let mut ba = sb.clone();
+            ba.merge(&sa);
+            prop_assert_eq!(&ab, &ba);
+            // Every field of either sample is a field of the merge.
+            let merged: BTreeSet<String> = ab.field_paths().into_iter().collect();
+            for p in sa.field_paths().into_iter().chain(sb.field_paths()) {
+                prop_assert!(merged.contains(&p));
+            }
+            // The export is an object with no `type: null`.
+            let o = ab.to_openapi();
+            prop_assert!(o.is_object());
+            prop_assert!(!o.to_string().contains("\"type\":\"null\""));
+        }
+    }
+}

@@ -1,0 +1,1565 @@
+//! Stage 6 (analyze, discovery): turning raw request paths into endpoint templates such as
+//! `/users/{userId}/orders/{orderId}`.
+//!
+//! Two steps, both deterministic:
+//!
+//! 1. **Per segment, stateless**: [`classify`] recognises values that are identifiers on
+//!    sight (integers, UUIDs, 24-hex object ids, long hex, base64url tokens, mixed
+//!    letter-digit ids, dates, emails, numbers with separators). Such a segment is a parameter
+//!    the first time it is seen, on every worker.
+//! 2. **By cardinality, learned**: [`PathTrie`] holds every path seen (host-agnostic, so
+//!    hosts that share paths teach each other). [`PathTrie::evaluate`] makes a position a
+//!    parameter when its sibling literal values under the same parent are clearly variable:
+//!    at least `param_threshold` distinct values (`plural_threshold` under a plural
+//!    collection name such as `users`) whose subtrees mostly look alike, or
+//!    `force_threshold` values whatever they look like. Once a position is a parameter it
+//!    stays one ("stable once assigned"), and the calls recorded under the literal values
+//!    are folded into it.
+//!
+//! Never templated: the first segment, version prefixes (`v1`, `v2beta1`), `api`, static
+//! files (`app.js`, `favicon.ico`), and words that real APIs use beside a parameter
+//! (`/users/me`, `/customers/search`, `/pet/findByStatus`, `/user/login`).
+//!
+//! Placeholders are named from the parent segment (`/users/{userId}`,
+//! `/categories/{categoryId}`), `{date}` / `{email}` for those kinds, `{id}` when the parent
+//! is itself a parameter, and made unique within a template (`{id}`, `{id2}`). The name of a
+//! node never changes once it exists.
+//!
+//! Guarantees: every structure is bounded (`max_children` literal values per position, beyond
+//! which the position becomes a parameter at once; `max_nodes` in total, beyond which new
+//! paths are folded into their deepest known prefix); each limit hit is counted in
+//! [`TrieCounters`]. Nothing here panics on any input.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+/// What a path segment was recognised as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Int,
+    Uuid,
+    ObjectId,
+    Hex,
+    Token,
+    MixedId,
+    Date,
+    Email,
+    Number,
+}
+
+/// Limits and thresholds of path learning (`[discovery]` in the config file).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TemplateConfig {
+    /// Distinct literal values under one parent that make the position a parameter when
+    /// their subtrees look alike (default 8).
+    pub param_threshold: usize,
+    /// The same under a plural collection name such as `users` or `categories` (default 4).
+    pub plural_threshold: usize,
+    /// Distinct literal values that make the position a parameter whatever they look like
+    /// (default 32).
+    pub force_threshold: usize,
+    /// Share of the values whose subtrees must be alike (default 0.5).
+    pub similarity: f64,
+    /// Literal values kept per position before it becomes a parameter at once (default 1000).
+    pub max_children: usize,
+    /// Trie nodes in total (default 200000); beyond, new paths stop at their known prefix.
+    pub max_nodes: usize,
+    /// Segments at most this deep are learned (default 32); deeper ones are folded.
+    pub max_depth: usize,
+    /// Extra words never templated (besides the built-in list).
+    pub keep_words: Vec<String>,
+}
+
+impl Default for TemplateConfig {
+    fn default() -> Self {
+        TemplateConfig {
+            param_threshold: 8,
+            plural_threshold: 4,
+            force_threshold: 32,
+            similarity: 0.5,
+            max_children: 1000,
+            max_nodes: 200_000,
+            max_depth: 32,
+            keep_words: Vec::new(),
+        }
+    }
+}
+
+/// Counted limit hits and decisions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrieCounters {
+    /// Positions made parameters by [`PathTrie::evaluate`].
+    pub params_learned: u64,
+    /// Positions made parameters because `max_children` was reached.
+    pub max_children_hits: u64,
+    /// Paths cut short because `max_nodes` was reached.
+    pub max_nodes_hits: u64,
+    /// Paths cut short because they were deeper than `max_depth`.
+    pub max_depth_hits: u64,
+}
+
+// ------------------------------------------------------------------------------ segments
+
+/// The non-empty segments of a path (`/a//b/` gives `a`, `b`).
+pub fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// Percent-decodes a segment for classification (invalid escapes are kept as they are).
+fn percent_decode(seg: &str) -> std::borrow::Cow<'_, str> {
+    if !seg.contains('%') {
+        return std::borrow::Cow::Borrowed(seg);
+    }
+    let b = seg.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b.get(i), b.get(i + 1), b.get(i + 2)) {
+            (Some(b'%'), Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                let v = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(v as u8);
+                i += 3;
+            }
+            (Some(&c), _, _) => {
+                out.push(c);
+                i += 1;
+            }
+            (None, _, _) => break,
+        }
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+fn is_date(s: &str) -> bool {
+    // YYYY-MM-DD, optionally followed by a time (2026-01-15T10:00:00Z).
+    let b = s.as_bytes();
+    if b.len() < 10 {
+        return false;
+    }
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    if !(digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)) {
+        return false;
+    }
+    let month = (b[5] - b'0') * 10 + (b[6] - b'0');
+    let day = (b[8] - b'0') * 10 + (b[9] - b'0');
+    (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && (b.len() == 10 || matches!(b[10], b'T' | b't' | b' ' | b'_'))
+}
+
+fn is_email(s: &str) -> bool {
+    let Some(at) = s.find('@') else { return false };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-')
+        && domain
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// Counts of character classes in `s`.
+struct Shape {
+    upper: usize,
+    lower: usize,
+    digit: usize,
+    other: usize,
+    /// Lowercase-to-uppercase steps (`fooBar` has one).
+    camel_steps: usize,
+    /// Uppercase letters directly followed by another letter change (`aBcD`-like noise).
+    case_flips: usize,
+}
+
+fn shape(s: &str) -> Shape {
+    let mut sh = Shape {
+        upper: 0,
+        lower: 0,
+        digit: 0,
+        other: 0,
+        camel_steps: 0,
+        case_flips: 0,
+    };
+    let mut prev: Option<u8> = None;
+    for c in s.bytes() {
+        if c.is_ascii_uppercase() {
+            sh.upper += 1;
+            if prev.is_some_and(|p| p.is_ascii_lowercase()) {
+                sh.camel_steps += 1;
+            }
+        } else if c.is_ascii_lowercase() {
+            sh.lower += 1;
+        } else if c.is_ascii_digit() {
+            sh.digit += 1;
+        } else {
+            sh.other += 1;
+        }
+        if let Some(p) = prev {
+            if p.is_ascii_alphabetic()
+                && c.is_ascii_alphabetic()
+                && p.is_ascii_uppercase() != c.is_ascii_uppercase()
+            {
+                sh.case_flips += 1;
+            }
+        }
+        prev = Some(c);
+    }
+    sh
+}
+
+/// Looks like a version prefix: `v1`, `v2`, `v1.1`, `v1beta1`, `v2alpha`, `V3`.
+pub fn is_version(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    if b.len() < 2 || !(b[0] == b'v' || b[0] == b'V') || !b[1].is_ascii_digit() {
+        return false;
+    }
+    let rest = &seg[1..];
+    let num_end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(rest.len());
+    let tail = &rest[num_end..];
+    tail.is_empty()
+        || ["alpha", "beta", "rc", "preview"].iter().any(|t| {
+            tail.strip_prefix(t)
+                .is_some_and(|n| n.bytes().all(|c| c.is_ascii_digit()))
+        })
+}
+
+const STATIC_EXTENSIONS: &[&str] = &[
+    "js",
+    "mjs",
+    "css",
+    "map",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "svg",
+    "ico",
+    "webp",
+    "avif",
+    "woff",
+    "woff2",
+    "ttf",
+    "eot",
+    "otf",
+    "html",
+    "htm",
+    "txt",
+    "xml",
+    "webmanifest",
+    "wasm",
+];
+
+/// A static file name (`app.js`, `favicon.ico`, `robots.txt`).
+pub fn is_static_file(seg: &str) -> bool {
+    seg.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty()
+            && STATIC_EXTENSIONS
+                .iter()
+                .any(|e| ext.eq_ignore_ascii_case(e))
+    })
+}
+
+/// Words real APIs put beside a parameter (`/users/me`, `/customers/search`): kept literal.
+const KEEP_WORDS: &[&str] = &[
+    "api",
+    "me",
+    "self",
+    "current",
+    "mine",
+    "my",
+    "search",
+    "find",
+    "lookup",
+    "query",
+    "count",
+    "new",
+    "latest",
+    "recent",
+    "all",
+    "batch",
+    "bulk",
+    "export",
+    "import",
+    "stats",
+    "statistics",
+    "summary",
+    "settings",
+    "config",
+    "configuration",
+    "status",
+    "health",
+    "healthz",
+    "readyz",
+    "livez",
+    "ping",
+    "metrics",
+    "metadata",
+    "schema",
+    "default",
+    "defaults",
+    "public",
+    "private",
+    "list",
+    "autocomplete",
+    "suggest",
+    "suggestions",
+    "validate",
+    "verify",
+    "login",
+    "logout",
+    "signin",
+    "signout",
+    "signup",
+    "register",
+    "auth",
+    "oauth",
+    "token",
+    "tokens",
+    "refresh",
+    "callback",
+    "upload",
+    "download",
+    "archived",
+    "active",
+    "inactive",
+    "deleted",
+    "popular",
+    "trending",
+    "featured",
+    "top",
+    "random",
+    "first",
+    "last",
+    "next",
+    "previous",
+    "history",
+    "events",
+    "bulk",
+    "graphql",
+    "openapi",
+    "swagger",
+    "docs",
+    "info",
+    "version",
+    "versions",
+    "webhooks",
+    "webhook",
+    "callbacks",
+    "internal",
+    "admin",
+    "preferences",
+    "profile",
+    "password",
+    "reset",
+    "forgot",
+    "confirm",
+    "activate",
+    "deactivate",
+    "enable",
+    "disable",
+    "start",
+    "stop",
+    "cancel",
+    "approve",
+    "reject",
+    "close",
+    "open",
+    "reopen",
+    "merge",
+    "sync",
+    "state",
+    "overview",
+    "details",
+    "available",
+    "pending",
+    "completed",
+    "failed",
+    "upcoming",
+    "today",
+    "inventory",
+    "checkout",
+    "cart",
+    "orders",
+    "users",
+    "items",
+    "watch",
+    "logs",
+    "exec",
+    "proxy",
+    "scale",
+    "log",
+    "binding",
+    "eviction",
+    "ephemeralcontainers",
+    "finalize",
+    "attach",
+    "portforward",
+];
+
+/// First words of action segments (`findByStatus`, `by-email`, `createWithList`).
+const ACTION_PREFIXES: &[&str] = &[
+    "by", "find", "get", "list", "search", "create", "update", "delete", "remove", "add", "set",
+    "check", "upload", "download", "with", "for", "from", "to", "generate", "send", "bulk",
+    "batch", "export", "import", "count", "is", "has",
+];
+
+/// The first word of a segment split at `-`, `_`, `.` and camelCase steps, lower-cased.
+fn first_word(seg: &str) -> String {
+    let mut w = String::new();
+    for (i, c) in seg.char_indices() {
+        if c == '-' || c == '_' || c == '.' || (i > 0 && c.is_ascii_uppercase()) {
+            break;
+        }
+        w.push(c.to_ascii_lowercase());
+    }
+    w
+}
+
+/// True for a segment kept literal at `depth` (0 = first segment) whatever its siblings.
+pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
+    if depth == 0 || is_version(seg) || is_static_file(seg) {
+        return true;
+    }
+    let lower = seg.to_ascii_lowercase();
+    if KEEP_WORDS.contains(&lower.as_str()) || extra.iter().any(|w| w.eq_ignore_ascii_case(seg)) {
+        return true;
+    }
+    // Action words: `findByStatus`, `by-email`, `createWithArray` (a verb and more words).
+    let fw = first_word(seg);
+    fw.len() < seg.len()
+        && ACTION_PREFIXES.contains(&fw.as_str())
+        && seg
+            .bytes()
+            .all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
+}
+
+/// Recognises identifier-like values. `None`: a literal (possibly a slug, decided by
+/// cardinality).
+pub fn classify(raw: &str) -> Option<Kind> {
+    let seg = percent_decode(raw);
+    let s = seg.as_ref();
+    if s.is_empty() || s.len() > 512 {
+        return if s.is_empty() {
+            None
+        } else {
+            Some(Kind::Token)
+        };
+    }
+    if s.bytes().all(|c| c.is_ascii_digit()) {
+        return Some(Kind::Int);
+    }
+    if is_uuid(s) {
+        return Some(Kind::Uuid);
+    }
+    if s.len() == 24 && is_hex(s) {
+        return Some(Kind::ObjectId);
+    }
+    if s.len() >= 16 && is_hex(s) && s.bytes().any(|c| c.is_ascii_digit()) {
+        return Some(Kind::Hex);
+    }
+    if is_date(s) {
+        return Some(Kind::Date);
+    }
+    if is_email(s) {
+        return Some(Kind::Email);
+    }
+    if is_version(s) || is_static_file(s) {
+        return None;
+    }
+    // Numbers with separators: 1.5, 2024-01, 555-0100, 1,000, 4.17.21.
+    if s.bytes().any(|c| c.is_ascii_digit())
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_' | b':' | b',' | b'+'))
+    {
+        return Some(Kind::Number);
+    }
+    let sh = shape(s);
+    let letters = sh.upper + sh.lower;
+    // Long base64url-looking tokens: mixed case with digits, or very long mixed case.
+    let b64 = s
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'=' | b'.' | b'~'));
+    if b64 && s.len() >= 20 && sh.upper > 0 && sh.lower > 0 && (sh.digit > 0 || sh.case_flips >= 6)
+    {
+        return Some(Kind::Token);
+    }
+    // Mixed letter-digit ids: `cus_NffrFeUfNV2Hib`, `ord-12345`, `A1B2C3D4`, `abc123def456`,
+    // `payments-api-7d9f8`. Words with a digit or two (`oauth2`, `ipv4`, `s3`, `top10`)
+    // stay literal.
+    if letters > 0 && sh.digit > 0 {
+        // The part after the last separator carries the id in `prefix_id` forms.
+        let tail = s.rsplit(['-', '_', '.', ':']).next().unwrap_or(s);
+        let tsh = shape(tail);
+        let tail_digits = tsh.digit;
+        if sh.digit >= 3 && s.len() >= 5 {
+            return Some(Kind::MixedId);
+        }
+        if tail.len() >= 4 && tail_digits >= 1 && tsh.upper + tsh.lower >= 1 && is_hex(tail) {
+            return Some(Kind::MixedId);
+        }
+        if s.len() >= 10 && sh.digit >= 2 {
+            return Some(Kind::MixedId);
+        }
+        if tail.len() >= 8 && tsh.case_flips >= 3 {
+            return Some(Kind::MixedId);
+        }
+    }
+    // Random-case ids without digits (`NffrFeUfNVHibXq`): many case flips, not camelCase.
+    if b64 && s.len() >= 12 && sh.case_flips >= 6 && sh.case_flips * 3 >= letters {
+        return Some(Kind::Token);
+    }
+    // `prefix_RandomPart` forms where the part after the separator is random-case.
+    if let Some((_, tail)) = s.rsplit_once(['_', '-']) {
+        let tsh = shape(tail);
+        if tail.len() >= 10 && tsh.case_flips >= 4 && tsh.upper >= 2 && tsh.lower >= 2 {
+            return Some(Kind::MixedId);
+        }
+    }
+    None
+}
+
+// ------------------------------------------------------------------------------- naming
+
+/// `users` -> `user`, `categories` -> `category`, `addresses` -> `address`.
+fn singular(word: &str) -> String {
+    let w = word.to_ascii_lowercase();
+    let irregular = [
+        ("people", "person"),
+        ("children", "child"),
+        ("men", "man"),
+        ("women", "woman"),
+        ("data", "data"),
+        ("media", "media"),
+        ("indices", "index"),
+        ("analyses", "analysis"),
+        ("statuses", "status"),
+        ("aliases", "alias"),
+    ];
+    if let Some((_, s)) = irregular.iter().find(|(p, _)| *p == w) {
+        return (*s).to_string();
+    }
+    if let Some(stem) = w.strip_suffix("ies") {
+        if stem.len() >= 2 {
+            return format!("{stem}y");
+        }
+    }
+    for suffix in ["sses", "xes", "ches", "shes", "zzes"] {
+        if w.ends_with(suffix) {
+            return w[..w.len() - 2].to_string();
+        }
+    }
+    if w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+        && w.len() > 3
+    {
+        return w[..w.len() - 1].to_string();
+    }
+    w
+}
+
+/// Looks like a plural collection name (`users`, `categories`, `repos`).
+fn is_plural(word: &str) -> bool {
+    let w = word.to_ascii_lowercase();
+    singular(&w) != w || ["people", "children", "data", "media"].contains(&w.as_str())
+}
+
+/// `order-items` -> `orderItems` (letters and digits only, camelCase).
+fn camel(word: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in word.chars() {
+        if c.is_ascii_alphanumeric() {
+            if up && !out.is_empty() {
+                out.push(c.to_ascii_uppercase());
+            } else if out.is_empty() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+            up = false;
+        } else {
+            up = true;
+        }
+    }
+    out
+}
+
+/// The placeholder name for a parameter under `parent` (a literal segment, or None when the
+/// parent is the root, a parameter, a version or `api`).
+fn base_name(parent: Option<&str>, kind: Option<Kind>) -> String {
+    match kind {
+        Some(Kind::Date) => return "date".into(),
+        Some(Kind::Email) => return "email".into(),
+        _ => {}
+    }
+    let Some(p) = parent else {
+        return "id".into();
+    };
+    if is_version(p) || p.eq_ignore_ascii_case("api") {
+        return "id".into();
+    }
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in p.chars() {
+        if c.is_ascii_alphanumeric() {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    let Some(last) = words.pop() else {
+        return "id".into();
+    };
+    words.push(singular(&last));
+    let name = camel(&words.join("-"));
+    if name.is_empty() || name.len() > 40 || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return "id".into();
+    }
+    format!("{name}Id")
+}
+
+/// `base` made unique among `taken` (`id`, `id2`, `id3`).
+fn unique_name(base: String, taken: &[&str]) -> String {
+    if !taken.contains(&base.as_str()) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}{n}"))
+        .find(|c| !taken.contains(&c.as_str()))
+        .unwrap_or(base)
+}
+
+// --------------------------------------------------------------------------------- trie
+
+/// Index of a node in a [`PathTrie`].
+pub type NodeId = u32;
+
+const ROOT: NodeId = 0;
+
+/// Data kept per endpoint at a trie node that can absorb another's when positions merge.
+pub trait Fold: Default {
+    /// Adds `other` into `self`.
+    fn fold(&mut self, other: Self);
+}
+
+impl Fold for u64 {
+    fn fold(&mut self, other: Self) {
+        *self += other;
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Node<T> {
+    /// The literal segment, or None for a parameter.
+    lit: Option<String>,
+    /// Placeholder name (parameters only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    name: String,
+    parent: NodeId,
+    depth: u16,
+    literals: BTreeMap<String, NodeId>,
+    param: Option<NodeId>,
+    /// Literal values below are folded into `param` (the position is variable).
+    merged: bool,
+    /// Data of the endpoints ending here, by a key of the caller's (apitap: the host).
+    ends: BTreeMap<String, T>,
+    /// Freed by a merge (its index may be reused).
+    #[serde(default)]
+    dead: bool,
+}
+
+impl<T> Node<T> {
+    fn new(lit: Option<String>, name: String, parent: NodeId, depth: u16) -> Self {
+        Node {
+            lit,
+            name,
+            parent,
+            depth,
+            literals: BTreeMap::new(),
+            param: None,
+            merged: false,
+            ends: BTreeMap::new(),
+            dead: false,
+        }
+    }
+}
+
+/// The learned paths of every host (see the module docs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "T: Serialize",
+    deserialize = "T: Deserialize<'de> + Default"
+))]
+pub struct PathTrie<T> {
+    nodes: Vec<Node<T>>,
+    free: Vec<NodeId>,
+    #[serde(skip)]
+    pub counters: TrieCounters,
+}
+
+impl<T: Fold> Default for PathTrie<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Where a segment leads from a node.
+enum Step {
+    Literal,
+    Param(Option<Kind>),
+}
+
+impl<T: Fold> PathTrie<T> {
+    pub fn new() -> Self {
+        PathTrie {
+            nodes: vec![Node::new(Some(String::new()), String::new(), ROOT, 0)],
+            free: Vec::new(),
+            counters: TrieCounters::default(),
+        }
+    }
+
+    /// Live nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len() - self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 1
+    }
+
+    fn node(&self, id: NodeId) -> &Node<T> {
+        &self.nodes[id as usize]
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> &mut Node<T> {
+        &mut self.nodes[id as usize]
+    }
+
+    /// The names of the parameters from the root to `id` (inclusive).
+    fn names_to(&self, mut id: NodeId) -> Vec<&str> {
+        let mut v = Vec::new();
+        while id != ROOT {
+            let n = self.node(id);
+            if n.lit.is_none() {
+                v.push(n.name.as_str());
+            }
+            id = n.parent;
+        }
+        v
+    }
+
+    /// The placeholder name a new parameter child of `parent` gets.
+    fn child_param_name(&self, parent: NodeId, kind: Option<Kind>) -> String {
+        let p = self.node(parent);
+        let parent_lit = if parent == ROOT {
+            None
+        } else {
+            p.lit.as_deref()
+        };
+        unique_name(base_name(parent_lit, kind), &self.names_to(parent))
+    }
+
+    fn step(&self, at: NodeId, seg: &str, extra: &[String]) -> Step {
+        let n = self.node(at);
+        let depth = usize::from(n.depth);
+        if n.literals.contains_key(seg) || is_protected(seg, depth, extra) {
+            return Step::Literal;
+        }
+        if let Some(k) = classify(seg) {
+            return Step::Param(Some(k));
+        }
+        if n.merged {
+            return Step::Param(None);
+        }
+        Step::Literal
+    }
+
+    fn alloc(&mut self, node: Node<T>) -> NodeId {
+        if let Some(id) = self.free.pop() {
+            self.nodes[id as usize] = node;
+            id
+        } else {
+            self.nodes.push(node);
+            (self.nodes.len() - 1) as NodeId
+        }
+    }
+
+    /// Records a call of `method` on `path`; returns the node of its endpoint.
+    pub fn insert(&mut self, path: &str, cfg: &TemplateConfig) -> NodeId {
+        let mut at = ROOT;
+        for seg in segments(path) {
+            if usize::from(self.node(at).depth) >= cfg.max_depth {
+                self.counters.max_depth_hits += 1;
+                break;
+            }
+            let next = match self.step(at, seg, &cfg.keep_words) {
+                Step::Literal => self.node(at).literals.get(seg).copied(),
+                Step::Param(_) => self.node(at).param,
+            };
+            if let Some(id) = next {
+                at = id;
+                continue;
+            }
+            if self.len() >= cfg.max_nodes {
+                self.counters.max_nodes_hits += 1;
+                break;
+            }
+            let depth = self.node(at).depth.saturating_add(1);
+            match self.step(at, seg, &cfg.keep_words) {
+                Step::Literal => {
+                    let id = self.alloc(Node::new(Some(seg.to_string()), String::new(), at, depth));
+                    self.node_mut(at).literals.insert(seg.to_string(), id);
+                    if self.node(at).literals.len() > cfg.max_children && !self.node(at).merged {
+                        self.counters.max_children_hits += 1;
+                        self.make_param(at, cfg);
+                        // The literal may have been folded: find where the segment leads now.
+                        at = match self.step(at, seg, &cfg.keep_words) {
+                            Step::Literal => self.node(at).literals.get(seg).copied().unwrap_or(at),
+                            Step::Param(_) => self.node(at).param.unwrap_or(at),
+                        };
+                        continue;
+                    }
+                    at = id;
+                }
+                Step::Param(kind) => {
+                    let name = self.child_param_name(at, kind);
+                    let id = self.alloc(Node::new(None, name, at, depth));
+                    self.node_mut(at).param = Some(id);
+                    at = id;
+                }
+            }
+        }
+        at
+    }
+
+    /// The data of `method` at the endpoint node `id`, created empty if needed.
+    pub fn data_mut(&mut self, id: NodeId, method: &str) -> &mut T {
+        self.node_mut(id)
+            .ends
+            .entry(method.to_string())
+            .or_default()
+    }
+
+    /// The template of node `id` (`/users/{userId}`; `/` for the root).
+    pub fn template(&self, id: NodeId) -> String {
+        let mut parts = Vec::new();
+        let mut at = id;
+        while at != ROOT {
+            let n = self.node(at);
+            parts.push(match &n.lit {
+                Some(l) => l.clone(),
+                None => format!("{{{}}}", n.name),
+            });
+            at = n.parent;
+        }
+        if parts.is_empty() {
+            return "/".into();
+        }
+        parts.reverse();
+        format!("/{}", parts.join("/"))
+    }
+
+    /// The template `path` maps to now, without learning anything.
+    pub fn lookup(&self, path: &str, cfg: &TemplateConfig) -> String {
+        let mut out = String::new();
+        let mut at = Some(ROOT);
+        // Parameter names used so far (for paths that leave the known trie).
+        let mut names: Vec<String> = Vec::new();
+        let mut parent_lit: Option<String> = None;
+        let mut depth = 0usize;
+        for seg in segments(path) {
+            out.push('/');
+            match at {
+                Some(id) => {
+                    let step = self.step(id, seg, &cfg.keep_words);
+                    let next = match step {
+                        Step::Literal => self.node(id).literals.get(seg).copied(),
+                        Step::Param(_) => self.node(id).param,
+                    };
+                    match (next, step) {
+                        (Some(n), _) => {
+                            let node = self.node(n);
+                            match &node.lit {
+                                Some(l) => out.push_str(l),
+                                None => {
+                                    out.push('{');
+                                    out.push_str(&node.name);
+                                    out.push('}');
+                                    names.push(node.name.clone());
+                                }
+                            }
+                            parent_lit = node.lit.clone();
+                            at = Some(n);
+                        }
+                        (None, Step::Literal) => {
+                            out.push_str(seg);
+                            parent_lit = Some(seg.to_string());
+                            at = None;
+                        }
+                        (None, Step::Param(kind)) => {
+                            let parent = if id == ROOT {
+                                None
+                            } else {
+                                parent_lit.as_deref()
+                            };
+                            let taken: Vec<&str> = names.iter().map(String::as_str).collect();
+                            let name = unique_name(base_name(parent, kind), &taken);
+                            out.push('{');
+                            out.push_str(&name);
+                            out.push('}');
+                            names.push(name);
+                            parent_lit = None;
+                            at = None;
+                        }
+                    }
+                }
+                None => {
+                    // Off the learned trie: the stateless rules only.
+                    if !is_protected(seg, depth, &cfg.keep_words) {
+                        if let Some(kind) = classify(seg) {
+                            let taken: Vec<&str> = names.iter().map(String::as_str).collect();
+                            let name =
+                                unique_name(base_name(parent_lit.as_deref(), Some(kind)), &taken);
+                            out.push('{');
+                            out.push_str(&name);
+                            out.push('}');
+                            names.push(name);
+                            parent_lit = None;
+                            depth += 1;
+                            continue;
+                        }
+                    }
+                    out.push_str(seg);
+                    parent_lit = Some(seg.to_string());
+                }
+            }
+            depth += 1;
+        }
+        if out.is_empty() {
+            out.push('/');
+        }
+        out
+    }
+
+    /// Every endpoint: (node, key, template, data).
+    pub fn endpoints(&self) -> Vec<(NodeId, &str, String, &T)> {
+        let mut out = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.dead {
+                continue;
+            }
+            for (m, d) in &n.ends {
+                out.push((i as NodeId, m.as_str(), self.template(i as NodeId), d));
+            }
+        }
+        out.sort_by(|a, b| (&a.2, a.1).cmp(&(&b.2, b.1)));
+        out
+    }
+
+    /// The endpoint data at node `id` for `method`.
+    pub fn data(&self, id: NodeId, method: &str) -> Option<&T> {
+        self.nodes
+            .get(id as usize)
+            .filter(|n| !n.dead)?
+            .ends
+            .get(method)
+    }
+
+    /// What lies below `id`, for comparing siblings: the relative paths up to three levels
+    /// down, parameters as `P`, the literal children of `id` masked as `L` (unless never
+    /// templated) and deeper literals by name. `/repos/torvalds` (child `linux`, grandchild
+    /// `issues`) and `/repos/facebook` (`react`, `issues`) look alike;
+    /// `/svc/accounts/{id}/balance` and `/svc/invoices/{id}/lines` do not.
+    fn signature(&self, id: NodeId, cfg: &TemplateConfig) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut stack: Vec<(NodeId, String, usize)> = vec![(id, String::new(), 0)];
+        while let Some((n, prefix, level)) = stack.pop() {
+            if level == 3 || out.len() > 64 {
+                continue;
+            }
+            let node = self.node(n);
+            for (seg, &c) in &node.literals {
+                // Children of the value are values or names alike; deeper names are kept.
+                let label =
+                    if level > 0 || is_protected(seg, usize::from(node.depth), &cfg.keep_words) {
+                        seg.as_str()
+                    } else {
+                        "L"
+                    };
+                let path = format!("{prefix}/{label}");
+                out.insert(path.clone());
+                stack.push((c, path, level + 1));
+            }
+            if let Some(p) = node.param {
+                let path = format!("{prefix}/P");
+                out.insert(path.clone());
+                stack.push((p, path, level + 1));
+            }
+        }
+        out
+    }
+
+    /// Decides, for every position, whether its literal values are variable (see the module
+    /// docs), and folds them into a parameter. Returns the number of positions changed.
+    pub fn evaluate(&mut self, cfg: &TemplateConfig) -> usize {
+        let mut changed = 0;
+        // Parents before children: a merge moves subtrees, so re-read the node list.
+        let mut i = 0;
+        while i < self.nodes.len() {
+            let id = i as NodeId;
+            i += 1;
+            if self.node(id).dead || self.node(id).merged {
+                continue;
+            }
+            if self.should_merge(id, cfg) {
+                self.make_param(id, cfg);
+                self.counters.params_learned += 1;
+                changed += 1;
+            }
+        }
+        changed
+    }
+
+    fn candidates(&self, id: NodeId, cfg: &TemplateConfig) -> Vec<NodeId> {
+        let n = self.node(id);
+        let depth = usize::from(n.depth);
+        // Collections right after a version prefix or `api` (`/v1/customers`) are names.
+        if n.lit
+            .as_deref()
+            .is_some_and(|l| is_version(l) || l.eq_ignore_ascii_case("api"))
+        {
+            return Vec::new();
+        }
+        n.literals
+            .iter()
+            .filter(|(seg, _)| !is_protected(seg, depth, &cfg.keep_words))
+            .map(|(_, &c)| c)
+            .collect()
+    }
+
+    fn should_merge(&self, id: NodeId, cfg: &TemplateConfig) -> bool {
+        let cands = self.candidates(id, cfg);
+        let d = cands.len();
+        if d == 0 {
+            return false;
+        }
+        if d >= cfg.force_threshold {
+            return true;
+        }
+        let n = self.node(id);
+        let plural = match &n.lit {
+            Some(l) if id != ROOT => is_plural(l) && !is_version(l),
+            _ => false,
+        };
+        // Under a parameter (`/repos/{owner}/{repo}`) values are as variable as the parent.
+        let under_param = n.lit.is_none();
+        let threshold = if plural || under_param {
+            cfg.plural_threshold
+        } else {
+            cfg.param_threshold
+        };
+        if d < threshold.max(2) {
+            return false;
+        }
+        let mut sigs: BTreeMap<BTreeSet<String>, usize> = BTreeMap::new();
+        for &c in &cands {
+            *sigs.entry(self.signature(c, cfg)).or_default() += 1;
+        }
+        let top = sigs.values().copied().max().unwrap_or(0);
+        top as f64 >= cfg.similarity * d as f64
+    }
+
+    /// Folds every unprotected literal child of `id` into its parameter child.
+    fn make_param(&mut self, id: NodeId, cfg: &TemplateConfig) {
+        let cands = self.candidates(id, cfg);
+        let target = match self.node(id).param {
+            Some(p) => p,
+            None => {
+                let name = self.child_param_name(id, None);
+                let depth = self.node(id).depth.saturating_add(1);
+                let p = self.alloc(Node::new(None, name, id, depth));
+                self.node_mut(id).param = Some(p);
+                p
+            }
+        };
+        self.node_mut(id).merged = true;
+        for c in cands {
+            if let Some(seg) = self.node(c).lit.clone() {
+                self.node_mut(id).literals.remove(&seg);
+            }
+            self.fold_into(c, target);
+        }
+    }
+
+    /// Moves everything below and at `src` into `dst`, then frees `src`.
+    fn fold_into(&mut self, src: NodeId, dst: NodeId) {
+        let ends = std::mem::take(&mut self.node_mut(src).ends);
+        for (m, d) in ends {
+            self.node_mut(dst).ends.entry(m).or_default().fold(d);
+        }
+        let literals = std::mem::take(&mut self.node_mut(src).literals);
+        for (seg, child) in literals {
+            match self.node(dst).literals.get(&seg).copied() {
+                Some(existing) => self.fold_into(child, existing),
+                None if self.node(dst).merged && classify(&seg).is_none() => {
+                    // `dst` treats such values as its parameter.
+                    match self.node(dst).param {
+                        Some(p) => self.fold_into(child, p),
+                        None => self.adopt(dst, Some(seg), child),
+                    }
+                }
+                None => self.adopt(dst, Some(seg), child),
+            }
+        }
+        if let Some(p) = self.node_mut(src).param.take() {
+            match self.node(dst).param {
+                Some(existing) => self.fold_into(p, existing),
+                None => self.adopt(dst, None, p),
+            }
+        }
+        if self.node(src).merged {
+            self.node_mut(dst).merged = true;
+        }
+        let n = self.node_mut(src);
+        n.dead = true;
+        n.literals.clear();
+        self.free.push(src);
+    }
+
+    /// Makes `child` (and its subtree) a child of `parent`.
+    fn adopt(&mut self, parent: NodeId, seg: Option<String>, child: NodeId) {
+        let depth = self.node(parent).depth.saturating_add(1);
+        match seg {
+            Some(s) => {
+                self.node_mut(parent).literals.insert(s, child);
+            }
+            None => {
+                self.node_mut(parent).param = Some(child);
+            }
+        }
+        self.node_mut(child).parent = parent;
+        self.set_depth(child, depth);
+    }
+
+    fn set_depth(&mut self, id: NodeId, depth: u16) {
+        let mut stack = vec![(id, depth)];
+        while let Some((n, d)) = stack.pop() {
+            self.node_mut(n).depth = d;
+            let node = self.node(n);
+            for &c in node.literals.values() {
+                stack.push((c, d.saturating_add(1)));
+            }
+            if let Some(p) = node.param {
+                stack.push((p, d.saturating_add(1)));
+            }
+        }
+    }
+
+    /// A copy of the structure without endpoint data, for workers.
+    pub fn shape(&self) -> PathTrie<()>
+    where
+        (): Fold,
+    {
+        PathTrie {
+            nodes: self
+                .nodes
+                .iter()
+                .map(|n| Node {
+                    lit: n.lit.clone(),
+                    name: n.name.clone(),
+                    parent: n.parent,
+                    depth: n.depth,
+                    literals: n.literals.clone(),
+                    param: n.param,
+                    merged: n.merged,
+                    ends: BTreeMap::new(),
+                    dead: n.dead,
+                })
+                .collect(),
+            free: self.free.clone(),
+            counters: self.counters,
+        }
+    }
+
+    /// Every endpoint node's distinct templates (for tests and reports).
+    pub fn templates(&self) -> BTreeSet<String> {
+        self.endpoints().into_iter().map(|e| e.2).collect()
+    }
+}
+
+impl Fold for () {
+    fn fold(&mut self, _: Self) {}
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn learn(paths: &[&str]) -> PathTrie<u64> {
+        let cfg = TemplateConfig::default();
+        let mut t = PathTrie::<u64>::new();
+        for p in paths {
+            let id = t.insert(p, &cfg);
+            *t.data_mut(id, "GET") += 1;
+        }
+        t.evaluate(&cfg);
+        t
+    }
+
+    #[test]
+    fn classify_kinds() {
+        let cases: &[(&str, Option<Kind>)] = &[
+            ("12345", Some(Kind::Int)),
+            ("0", Some(Kind::Int)),
+            ("550e8400-e29b-41d4-a716-446655440000", Some(Kind::Uuid)),
+            ("507f1f77bcf86cd799439011", Some(Kind::ObjectId)),
+            ("da39a3ee5e6b4b0d3255bfef95601890afd80709", Some(Kind::Hex)),
+            ("2026-01-15", Some(Kind::Date)),
+            ("2026-01-15T10:00:00Z", Some(Kind::Date)),
+            ("jane.doe@example.com", Some(Kind::Email)),
+            ("jane.doe%40example.com", Some(Kind::Email)),
+            ("4iV5W9uYEdYUVa79Axb7Rh", Some(Kind::Token)),
+            ("cus_NffrFeUfNV2Hib", Some(Kind::MixedId)),
+            ("ch_3MmlLrLkdIwHu7ix0snN0B15", Some(Kind::Token)),
+            ("ord-12345", Some(Kind::MixedId)),
+            ("payments-api-7d9f8", Some(Kind::MixedId)),
+            ("A1B2C3D4", Some(Kind::MixedId)),
+            ("4.17.21", Some(Kind::Number)),
+            ("555-0100", Some(Kind::Number)),
+            ("users", None),
+            ("me", None),
+            ("v1", None),
+            ("v2beta1", None),
+            ("oauth2", None),
+            ("ipv4", None),
+            ("s3", None),
+            ("top10", None),
+            ("findByStatus", None),
+            ("awesome-python", None),
+            ("octocat", None),
+            ("top-tracks", None),
+            ("app.js", None),
+            ("", None),
+        ];
+        for (seg, want) in cases {
+            assert_eq!(classify(seg), *want, "{seg}");
+        }
+    }
+
+    #[test]
+    fn protected_segments() {
+        let none: &[String] = &[];
+        assert!(is_protected("anything", 0, none));
+        assert!(is_protected("v1", 3, none));
+        assert!(is_protected("api", 1, none));
+        assert!(is_protected("me", 2, none));
+        assert!(is_protected("findByStatus", 2, none));
+        assert!(is_protected("by-email", 2, none));
+        assert!(is_protected("favicon.ico", 2, none));
+        assert!(!is_protected("octocat", 2, none));
+        assert!(!is_protected("bypass", 2, none));
+        assert!(is_protected("Special", 2, &["special".to_string()]));
+    }
+
+    #[test]
+    fn names_from_the_parent() {
+        assert_eq!(base_name(Some("users"), Some(Kind::Int)), "userId");
+        assert_eq!(base_name(Some("categories"), None), "categoryId");
+        assert_eq!(base_name(Some("addresses"), None), "addressId");
+        assert_eq!(base_name(Some("order-items"), None), "orderItemId");
+        assert_eq!(base_name(Some("people"), None), "personId");
+        assert_eq!(base_name(Some("status"), None), "statusId");
+        assert_eq!(base_name(Some("pet"), None), "petId");
+        assert_eq!(base_name(Some("v1"), None), "id");
+        assert_eq!(base_name(None, Some(Kind::Uuid)), "id");
+        assert_eq!(base_name(Some("reports"), Some(Kind::Date)), "date");
+        assert_eq!(unique_name("id".into(), &["id"]), "id2");
+        assert_eq!(unique_name("id".into(), &["id", "id2"]), "id3");
+    }
+
+    #[test]
+    fn ids_are_parameters_at_once() {
+        let t = learn(&[
+            "/api/v1/users/42",
+            "/api/v1/users/42/orders/550e8400-e29b-41d4-a716-446655440000",
+            "/api/v1/users/me",
+        ]);
+        let want: BTreeSet<String> = [
+            "/api/v1/users/{userId}",
+            "/api/v1/users/{userId}/orders/{orderId}",
+            "/api/v1/users/me",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(t.templates(), want);
+    }
+
+    #[test]
+    fn slugs_become_parameters_by_cardinality_and_me_stays() {
+        let users = [
+            "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan",
+        ];
+        let mut paths: Vec<String> = users.iter().map(|u| format!("/v1/users/{u}")).collect();
+        paths.push("/v1/users/me".into());
+        paths.extend(users.iter().take(3).map(|u| format!("/v1/users/{u}/repos")));
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        let got: Vec<String> = t.templates().into_iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                "/v1/users/me",
+                "/v1/users/{userId}",
+                "/v1/users/{userId}/repos"
+            ]
+        );
+        // Calls folded into the template.
+        let total: u64 = t.endpoints().iter().map(|e| *e.3).sum();
+        assert_eq!(total, paths.len() as u64);
+    }
+
+    #[test]
+    fn few_distinct_words_stay_literal() {
+        let t = learn(&[
+            "/shop/products",
+            "/shop/orders",
+            "/shop/customers",
+            "/account/settings",
+        ]);
+        assert!(t.templates().contains("/shop/products"));
+        assert_eq!(t.templates().len(), 4);
+    }
+
+    #[test]
+    fn collections_with_different_subtrees_are_not_merged() {
+        let subs = [
+            "balance",
+            "lines",
+            "tiers",
+            "rules",
+            "redemptions",
+            "reversals",
+            "failures",
+            "evidence",
+            "history",
+            "attempts",
+        ];
+        let mut paths = Vec::new();
+        for (c, sub) in [
+            "accounts", "invoices", "products", "prices", "coupons", "refunds", "payouts",
+            "disputes", "balances", "charges",
+        ]
+        .iter()
+        .zip(subs)
+        {
+            paths.push(format!("/svc/{c}"));
+            paths.push(format!("/svc/{c}/{}", c.len() * 1001));
+            paths.push(format!("/svc/{c}/{}/{sub}", c.len() * 1001));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        assert!(
+            t.templates().contains("/svc/invoices/{invoiceId}/lines"),
+            "{:?}",
+            t.templates()
+        );
+        assert!(t.templates().contains("/svc/invoices"));
+        assert_eq!(t.templates().len(), 30);
+    }
+
+    #[test]
+    fn collections_after_a_version_are_names() {
+        let mut paths = Vec::new();
+        for i in 0..40 {
+            paths.push(format!(
+                "/x/v1/things{}",
+                char::from(b'a' + (i % 26) as u8)
+                    .to_string()
+                    .repeat(1 + i / 26)
+            ));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        assert_eq!(t.templates().len(), 40);
+    }
+
+    #[test]
+    fn nested_parameters_under_parameters() {
+        let mut paths = Vec::new();
+        for (o, r) in [
+            ("torvalds", "linux"),
+            ("facebook", "react"),
+            ("rust-lang", "rust"),
+            ("vinta", "awesome-python"),
+            ("octocat", "hello-world"),
+            ("django", "django"),
+            ("pallets", "flask"),
+            ("golang", "go"),
+            ("kubernetes", "kubernetes"),
+        ] {
+            paths.push(format!("/repos/{o}/{r}"));
+            paths.push(format!("/repos/{o}/{r}/issues/{}", o.len() * 7));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        let want: BTreeSet<String> = [
+            "/repos/{repoId}/{id}",
+            "/repos/{repoId}/{id}/issues/{issueId}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(t.templates(), want);
+        let cfg = TemplateConfig::default();
+        assert_eq!(
+            t.lookup("/repos/a/b/issues/9", &cfg),
+            "/repos/{repoId}/{id}/issues/{issueId}"
+        );
+    }
+
+    #[test]
+    fn lookup_matches_insert() {
+        let t = learn(&["/users/1", "/users/1/x", "/files/app.js"]);
+        let cfg = TemplateConfig::default();
+        assert_eq!(t.lookup("/users/77", &cfg), "/users/{userId}");
+        assert_eq!(t.lookup("/users/77/x", &cfg), "/users/{userId}/x");
+        // Unknown paths: the stateless rules.
+        assert_eq!(
+            t.lookup("/teams/9/members/8", &cfg),
+            "/teams/{teamId}/members/{memberId}"
+        );
+        assert_eq!(t.lookup("/", &cfg), "/");
+        assert_eq!(t.lookup("//a///b/", &cfg), "/a/b");
+        assert_eq!(t.lookup("/42", &cfg), "/42");
+    }
+
+    #[test]
+    fn first_segment_and_versions_never_templated() {
+        let mut paths = Vec::new();
+        for i in 0..50 {
+            paths.push(format!("/tenant{i}x/ping"));
+            paths.push(format!("/api/v{i}/ping"));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        assert!(t.templates().contains("/tenant7x/ping"));
+        assert!(t.templates().contains("/api/v7/ping"));
+    }
+
+    #[test]
+    fn max_children_forces_a_parameter_and_is_counted() {
+        let cfg = TemplateConfig {
+            max_children: 5,
+            ..TemplateConfig::default()
+        };
+        let mut t = PathTrie::<u64>::new();
+        for w in ["aa", "bb", "cc", "dd", "ee", "ff", "gg", "hh"] {
+            let id = t.insert(&format!("/x/{w}/y"), &cfg);
+            *t.data_mut(id, "GET") += 1;
+        }
+        assert_eq!(t.counters.max_children_hits, 1);
+        assert_eq!(
+            t.templates().into_iter().collect::<Vec<_>>(),
+            vec!["/x/{xId}/y"]
+        );
+        assert_eq!(t.endpoints()[0].3, &8);
+    }
+
+    #[test]
+    fn max_nodes_bounds_the_trie() {
+        let cfg = TemplateConfig {
+            max_nodes: 10,
+            ..TemplateConfig::default()
+        };
+        let mut t = PathTrie::<u64>::new();
+        for i in 0..100 {
+            t.insert(&format!("/a{i}x/b{i}y"), &cfg);
+        }
+        assert!(t.len() <= 10);
+        assert!(t.counters.max_nodes_hits > 0);
+    }
+
+    #[test]
+    fn names_are_stable_once_assigned() {
+        let cfg = TemplateConfig::default();
+        let mut t = PathTrie::<u64>::new();
+        t.insert("/things/1", &cfg);
+        let before = t.templates();
+        for w in ["a1b2c3d4e5", "zz", "yy", "xx", "ww", "vv", "uu", "tt", "ss"] {
+            t.insert(&format!("/things/{w}"), &cfg);
+        }
+        t.evaluate(&cfg);
+        assert!(t.templates().is_superset(&before), "{:?}", t.templates());
+    }
+
+    #[test]
+    fn evaluation_is_order_independent() {
+        let mut paths: Vec<String> = Vec::new();
+        for u in [
+            "ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ida", "jon",
+        ] {
+            paths.push(format!("/v2/user/{u}"));
+            paths.push(format!("/v2/user/{u}/posts/{}", u.len()));
+        }
+        paths.push("/v2/user/login".into());
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let a = learn(&refs);
+        let mut rev = refs.clone();
+        rev.reverse();
+        let b = learn(&rev);
+        assert_eq!(a.templates(), b.templates());
+        assert!(a.templates().contains("/v2/user/login"));
+        assert!(a.templates().contains("/v2/user/{userId}/posts/{postId}"));
+    }
+
+    #[test]
+    fn hostile_paths_do_not_panic() {
+        let cfg = TemplateConfig::default();
+        let mut t = PathTrie::<u64>::new();
+        for p in [
+            "/%",
+            "/%zz/%4",
+            "/\u{fffd}/é/%C3%A9",
+            &"a/".repeat(200),
+            "/{x}/}{",
+        ] {
+            let id = t.insert(p, &cfg);
+            *t.data_mut(id, "GET") += 1;
+            let _ = t.lookup(p, &cfg);
+            let _ = classify(p);
+        }
+        t.evaluate(&cfg);
+        assert!(t.counters.max_depth_hits > 0);
+    }
+}
