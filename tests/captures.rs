@@ -442,7 +442,12 @@ fn output_file_and_event_contract_fields() {
     // 3 flows, 5 HTTP transactions, 5 endpoints, the final stats.
     let count = |t: &str| events.iter().filter(|e| e["event_type"] == t).count();
     assert_eq!(
-        (count("flow"), count("http"), count("api_endpoint"), count("stats")),
+        (
+            count("flow"),
+            count("http"),
+            count("api_endpoint"),
+            count("stats")
+        ),
         (3, 5, 5, 1)
     );
     assert_eq!(events.len(), 14);

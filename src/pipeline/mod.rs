@@ -631,7 +631,7 @@ struct Analyzer {
     trusted: Vec<IpNet>,
     records: Vec<TxRecord>,
     /// Calls per endpoint on this worker, for sampling body schemas.
-    sampled: std::collections::HashMap<String, u32>,
+    sampled: std::collections::HashMap<u64, u32>,
 }
 
 /// Body schemas are inferred for the first calls of each endpoint on a worker, then for one
@@ -681,6 +681,10 @@ impl Analyzer {
         tx: &Transaction,
     ) -> Option<String> {
         let req = tx.request.as_ref()?;
+        // A CONNECT tunnel or `OPTIONS *` names no API endpoint.
+        if req.method.eq_ignore_ascii_case("CONNECT") || !req.path.starts_with('/') {
+            return None;
+        }
         let host = ev_host.unwrap_or("");
         let endpoint = self.templater.endpoint(host, &req.path);
         let caller = exposure::client_address(client, req, &self.trusted);
@@ -690,10 +694,8 @@ impl Analyzer {
         if self.sampled.len() >= SAMPLED_ENDPOINTS {
             self.sampled.clear();
         }
-        let n = self
-            .sampled
-            .entry(format!("{} {host} {endpoint}", req.method))
-            .or_default();
+        let key = foldhash::fast::FixedState::with_seed(0).hash_one((&req.method, host, &endpoint));
+        let n = self.sampled.entry(key).or_default();
         *n = n.wrapping_add(1);
         let sample = *n <= SCHEMA_SAMPLE_FIRST || *n % SCHEMA_SAMPLE_EVERY == 0;
         let (request_schema, response_schema) = if sample {
