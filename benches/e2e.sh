@@ -3,6 +3,8 @@
 # then prints the speed of the bare libpcap read loop and of `apitap replay` with 1 and 2
 # workers over the same file, and apitap's peak RSS. Usage:
 #   benches/e2e.sh [SIZE] [RUNS]      (defaults: 1G, 3; the best run of each is reported)
+# BIN=path/to/apitap and APITAP_ARGS="..." measure another build (e.g. an older commit that
+# has no --data-dir: APITAP_ARGS="").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-1G}
@@ -12,7 +14,9 @@ mkdir -p "$OUT"
 CAP="$OUT/bench-$SIZE.pcap"
 
 cargo build --release --quiet --bin apitap --example read_loop
-BIN=target/release/apitap
+BIN=${BIN:-target/release/apitap}
+STATE="$OUT/state"
+APITAP_ARGS=${APITAP_ARGS---data-dir $STATE}
 [ -f "$CAP" ] || "$BIN" synth bench --size "$SIZE" --seed 1 --output "$CAP"
 cat "$CAP" > /dev/null   # warm the page cache: we measure the sensor, not the disk
 
@@ -32,8 +36,10 @@ printf "%-28s %s  (%.3f s)\n" "bare libpcap read loop" "$(rate "$t_read")" "$t_r
 
 for w in 1 2; do
     results=$(for _ in $(seq "$RUNS"); do
+        rm -rf "$STATE"
+        # shellcheck disable=SC2086 # APITAP_ARGS is a list of arguments
         /usr/bin/time -f "rss=%M" "$BIN" replay --workers "$w" --stats-interval 0 \
-            --output /dev/null "$CAP" 2>&1 | tr '\n' ' ' |
+            $APITAP_ARGS --output /dev/null "$CAP" 2>&1 | tr '\n' ' ' |
             sed -E 's/.* in ([0-9.]+) s .*rss=([0-9]+).*/\1 \2/'
         echo
     done)

@@ -116,9 +116,12 @@ struct SynthArgs {
     /// Size of the `bench` capture, with a K/M/G suffix (powers of 1024) [default: 1G]
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     size: u64,
-    /// Seed of the `bench` capture [default: 1]
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seed of the `bench` capture [default: 1] and of `api-traffic` [default: 20260101]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Calls of `api-traffic` (labelled API traffic, written into the --output directory)
+    #[arg(long, default_value_t = 3000)]
+    calls: usize,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -270,6 +273,10 @@ fn synth(args: SynthArgs, output: Option<&str>) -> Result<ExitCode, Failure> {
             println!("{name:18} {desc}");
         }
         println!("{:18} a large benchmark capture (--size, --seed)", "bench");
+        println!(
+            "{:18} labelled API traffic, specs and labels into the --output directory (--calls, --seed)",
+            "api-traffic"
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(dir) = args.all {
@@ -288,8 +295,32 @@ fn synth(args: SynthArgs, output: Option<&str>) -> Result<ExitCode, Failure> {
         )));
     };
     let out = PathBuf::from(out);
+    if name == "api-traffic" {
+        let mut opts = synth::api_traffic::ApiTrafficOptions {
+            calls: args.calls,
+            ..Default::default()
+        };
+        if let Some(seed) = args.seed {
+            opts.seed = seed;
+        }
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("cannot create {}", out.display()))?;
+        let info = synth::api_traffic::write_api_traffic(&out, &opts)
+            .with_context(|| format!("cannot write into {}", out.display()))?;
+        say(format_args!(
+            "wrote {}: {} calls to {} endpoints ({} shadow, {} zombie), labels in {}, specs in {}",
+            info.pcap.display(),
+            info.calls,
+            info.endpoints,
+            info.shadow_endpoints,
+            info.zombie_endpoints,
+            info.labels.display(),
+            out.join("specs").display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     if name == "bench" {
-        let info = synth::write_bench_capture(&out, args.size, args.seed)
+        let info = synth::write_bench_capture(&out, args.size, args.seed.unwrap_or(1))
             .with_context(|| format!("cannot write {}", out.display()))?;
         say(format_args!(
             "wrote {}: {} packets, {} bytes, {} flows, {} HTTP transactions",

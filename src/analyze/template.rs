@@ -283,9 +283,9 @@ pub fn is_static_file(seg: &str) -> bool {
     })
 }
 
-/// Words real APIs put beside a parameter (`/users/me`, `/customers/search`): kept literal.
+/// Words real APIs put beside a parameter (`/users/me`, `/customers/search`): kept literal
+/// wherever they are.
 const KEEP_WORDS: &[&str] = &[
-    "api",
     "me",
     "self",
     "current",
@@ -319,11 +319,6 @@ const KEEP_WORDS: &[&str] = &[
     "metrics",
     "metadata",
     "schema",
-    "default",
-    "defaults",
-    "public",
-    "private",
-    "list",
     "autocomplete",
     "suggest",
     "suggestions",
@@ -335,7 +330,6 @@ const KEEP_WORDS: &[&str] = &[
     "signout",
     "signup",
     "register",
-    "auth",
     "oauth",
     "token",
     "tokens",
@@ -344,21 +338,45 @@ const KEEP_WORDS: &[&str] = &[
     "upload",
     "download",
     "archived",
-    "active",
-    "inactive",
     "deleted",
     "popular",
     "trending",
     "featured",
-    "top",
     "random",
-    "first",
-    "last",
-    "next",
-    "previous",
     "history",
-    "events",
-    "bulk",
+    "preferences",
+    "password",
+    "reset",
+    "forgot",
+    "confirm",
+    "activate",
+    "deactivate",
+    "enable",
+    "disable",
+    "cancel",
+    "approve",
+    "reject",
+    "reopen",
+    "sync",
+    "overview",
+    "available",
+    "pending",
+    "upcoming",
+    "today",
+    "checkout",
+    "cart",
+    "eviction",
+    "ephemeralcontainers",
+    "finalize",
+    "portforward",
+];
+
+/// Service-level words kept literal only near the root (second segment: `/svc/api/v1`,
+/// `/v1/admin/...`); deeper they may well be values (a repository named `api` or `docs`).
+const SHALLOW_WORDS: &[&str] = &[
+    "api",
+    "apis",
+    "rest",
     "graphql",
     "openapi",
     "swagger",
@@ -371,53 +389,11 @@ const KEEP_WORDS: &[&str] = &[
     "callbacks",
     "internal",
     "admin",
-    "preferences",
-    "profile",
-    "password",
-    "reset",
-    "forgot",
-    "confirm",
-    "activate",
-    "deactivate",
-    "enable",
-    "disable",
-    "start",
-    "stop",
-    "cancel",
-    "approve",
-    "reject",
-    "close",
-    "open",
-    "reopen",
-    "merge",
-    "sync",
-    "state",
-    "overview",
-    "details",
-    "available",
-    "pending",
-    "completed",
-    "failed",
-    "upcoming",
-    "today",
-    "inventory",
-    "checkout",
-    "cart",
-    "orders",
-    "users",
-    "items",
-    "watch",
-    "logs",
-    "exec",
-    "proxy",
-    "scale",
-    "log",
-    "binding",
-    "eviction",
-    "ephemeralcontainers",
-    "finalize",
-    "attach",
-    "portforward",
+    "public",
+    "private",
+    "auth",
+    "debug",
+    "v",
 ];
 
 /// First words of action segments (`findByStatus`, `by-email`, `createWithList`).
@@ -441,20 +417,24 @@ fn first_word(seg: &str) -> String {
 
 /// True for a segment kept literal at `depth` (0 = first segment) whatever its siblings.
 pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
-    if depth == 0 || is_version(seg) || is_static_file(seg) {
+    if depth == 0 || is_version(seg) {
         return true;
     }
     let lower = seg.to_ascii_lowercase();
-    if KEEP_WORDS.contains(&lower.as_str()) || extra.iter().any(|w| w.eq_ignore_ascii_case(seg)) {
+    if KEEP_WORDS.contains(&lower.as_str())
+        || (depth <= 1 && SHALLOW_WORDS.contains(&lower.as_str()))
+        || extra.iter().any(|w| w.eq_ignore_ascii_case(seg))
+    {
         return true;
     }
-    // Action words: `findByStatus`, `by-email`, `createWithArray` (a verb and more words).
+    // Action words: `findByStatus`, `createWithArray` (camelCase, a verb first), `by-email`.
+    // Kebab-case words are not enough (`search-indexer` is as likely a name).
     let fw = first_word(seg);
-    fw.len() < seg.len()
-        && ACTION_PREFIXES.contains(&fw.as_str())
-        && seg
-            .bytes()
-            .all(|c| c.is_ascii_alphabetic() || c == b'-' || c == b'_')
+    let camel = seg.starts_with(|c: char| c.is_ascii_lowercase())
+        && seg.bytes().any(|c| c.is_ascii_uppercase())
+        && seg.bytes().all(|c| c.is_ascii_alphabetic());
+    let by = ["by", "for", "with"].contains(&fw.as_str()) && fw.len() < seg.len();
+    (camel || by) && ACTION_PREFIXES.contains(&fw.as_str())
 }
 
 /// Recognises identifier-like values. `None`: a literal (possibly a slug, decided by
@@ -527,6 +507,20 @@ pub fn classify(raw: &str) -> Option<Kind> {
         if tail.len() >= 8 && tsh.case_flips >= 3 {
             return Some(Kind::MixedId);
         }
+    }
+    // Generated names (`grafana-cdjlpdfcjw-zrwn5`, Kubernetes pods): a part of six or more
+    // letters and digits without a vowel is not a word.
+    if s.split(['-', '_', '.']).any(|part| {
+        part.len() >= 6
+            && part.bytes().all(|c| c.is_ascii_alphanumeric())
+            && !part.bytes().any(|c| {
+                matches!(
+                    c.to_ascii_lowercase(),
+                    b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+                )
+            })
+    }) {
+        return Some(Kind::MixedId);
     }
     // Random-case ids without digits (`NffrFeUfNVHibXq`): many case flips, not camelCase.
     if b64 && s.len() >= 12 && sh.case_flips >= 6 && sh.case_flips * 3 >= letters {
@@ -695,6 +689,13 @@ struct Node<T> {
     /// Freed by a merge (its index may be reused).
     #[serde(default)]
     dead: bool,
+    /// How many nodes were folded into this one (1 for a node never merged into).
+    #[serde(default = "one")]
+    support: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl<T> Node<T> {
@@ -709,6 +710,7 @@ impl<T> Node<T> {
             merged: false,
             ends: BTreeMap::new(),
             dead: false,
+            support: 1,
         }
     }
 }
@@ -788,10 +790,15 @@ impl<T: Fold> PathTrie<T> {
         unique_name(base_name(parent_lit, kind), &self.names_to(parent))
     }
 
-    fn step(&self, at: NodeId, seg: &str, extra: &[String]) -> Step {
+    /// Where `seg` leads from `at`; `last`: it ends the path (a static file name is kept
+    /// only there: `next.js` inside a path is a repository, not a script).
+    fn step(&self, at: NodeId, seg: &str, extra: &[String], last: bool) -> Step {
         let n = self.node(at);
         let depth = usize::from(n.depth);
-        if n.literals.contains_key(seg) || is_protected(seg, depth, extra) {
+        if n.literals.contains_key(seg)
+            || is_protected(seg, depth, extra)
+            || (last && is_static_file(seg))
+        {
             return Step::Literal;
         }
         if let Some(k) = classify(seg) {
@@ -816,12 +823,14 @@ impl<T: Fold> PathTrie<T> {
     /// Records a call of `method` on `path`; returns the node of its endpoint.
     pub fn insert(&mut self, path: &str, cfg: &TemplateConfig) -> NodeId {
         let mut at = ROOT;
-        for seg in segments(path) {
+        let mut segs = segments(path).peekable();
+        while let Some(seg) = segs.next() {
+            let last = segs.peek().is_none();
             if usize::from(self.node(at).depth) >= cfg.max_depth {
                 self.counters.max_depth_hits += 1;
                 break;
             }
-            let next = match self.step(at, seg, &cfg.keep_words) {
+            let next = match self.step(at, seg, &cfg.keep_words, last) {
                 Step::Literal => self.node(at).literals.get(seg).copied(),
                 Step::Param(_) => self.node(at).param,
             };
@@ -834,7 +843,7 @@ impl<T: Fold> PathTrie<T> {
                 break;
             }
             let depth = self.node(at).depth.saturating_add(1);
-            match self.step(at, seg, &cfg.keep_words) {
+            match self.step(at, seg, &cfg.keep_words, last) {
                 Step::Literal => {
                     let id = self.alloc(Node::new(Some(seg.to_string()), String::new(), at, depth));
                     self.node_mut(at).literals.insert(seg.to_string(), id);
@@ -842,7 +851,7 @@ impl<T: Fold> PathTrie<T> {
                         self.counters.max_children_hits += 1;
                         self.make_param(at, cfg);
                         // The literal may have been folded: find where the segment leads now.
-                        at = match self.step(at, seg, &cfg.keep_words) {
+                        at = match self.step(at, seg, &cfg.keep_words, last) {
                             Step::Literal => self.node(at).literals.get(seg).copied().unwrap_or(at),
                             Step::Param(_) => self.node(at).param.unwrap_or(at),
                         };
@@ -896,11 +905,13 @@ impl<T: Fold> PathTrie<T> {
         let mut names: Vec<String> = Vec::new();
         let mut parent_lit: Option<String> = None;
         let mut depth = 0usize;
-        for seg in segments(path) {
+        let mut segs = segments(path).peekable();
+        while let Some(seg) = segs.next() {
+            let last = segs.peek().is_none();
             out.push('/');
             match at {
                 Some(id) => {
-                    let step = self.step(id, seg, &cfg.keep_words);
+                    let step = self.step(id, seg, &cfg.keep_words, last);
                     let next = match step {
                         Step::Literal => self.node(id).literals.get(seg).copied(),
                         Step::Param(_) => self.node(id).param,
@@ -944,7 +955,8 @@ impl<T: Fold> PathTrie<T> {
                 }
                 None => {
                     // Off the learned trie: the stateless rules only.
-                    if !is_protected(seg, depth, &cfg.keep_words) {
+                    if !is_protected(seg, depth, &cfg.keep_words) && (!last || !is_static_file(seg))
+                    {
                         if let Some(kind) = classify(seg) {
                             let taken: Vec<&str> = names.iter().map(String::as_str).collect();
                             let name =
@@ -995,43 +1007,86 @@ impl<T: Fold> PathTrie<T> {
     }
 
     /// What lies below `id`, for comparing siblings: the relative paths up to three levels
-    /// down, parameters as `P`, the literal children of `id` masked as `L` (unless never
-    /// templated) and deeper literals by name. `/repos/torvalds` (child `linux`, grandchild
-    /// `issues`) and `/repos/facebook` (`react`, `issues`) look alike;
-    /// `/svc/accounts/{id}/balance` and `/svc/invoices/{id}/lines` do not.
-    fn signature(&self, id: NodeId, cfg: &TemplateConfig) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let mut stack: Vec<(NodeId, String, usize)> = vec![(id, String::new(), 0)];
-        while let Some((n, prefix, level)) = stack.pop() {
-            if level == 3 || out.len() > 64 {
+    /// down that name something (`linux/issues`, `L/issues`, `orders/P/items`), where `P`
+    /// stands for a parameter and, in a second copy of each path, `L` for the first
+    /// segment (a child that may itself be a value). Paths made only of `L` and `P` say
+    /// nothing and are left out. `/repos/torvalds` (`linux`, `linux/issues`) and
+    /// `/repos/facebook` (`react`, `react/issues`) share `L/issues`;
+    /// `/svc/accounts/{id}/balance` and `/svc/invoices/{id}/lines` share nothing.
+    fn signature(&self, id: NodeId) -> [BTreeSet<String>; 2] {
+        let mut out = [BTreeSet::new(), BTreeSet::new()];
+        // (node, path by name, path with the first segment masked, level)
+        let mut stack: Vec<(NodeId, String, String, usize)> =
+            vec![(id, String::new(), String::new(), 0)];
+        let informative = |p: &str| p.split('/').any(|x| !x.is_empty() && x != "L" && x != "P");
+        while let Some((n, named, masked, level)) = stack.pop() {
+            if level == 3 || out[0].len() + out[1].len() > 128 {
                 continue;
             }
             let node = self.node(n);
-            for (seg, &c) in &node.literals {
-                // Children of the value are values or names alike; deeper names are kept.
-                let label =
-                    if level > 0 || is_protected(seg, usize::from(node.depth), &cfg.keep_words) {
-                        seg.as_str()
-                    } else {
-                        "L"
-                    };
-                let path = format!("{prefix}/{label}");
-                out.insert(path.clone());
-                stack.push((c, path, level + 1));
-            }
+            let mut children: Vec<(&str, NodeId, bool)> = node
+                .literals
+                .iter()
+                .map(|(seg, &c)| (seg.as_str(), c, true))
+                .collect();
             if let Some(p) = node.param {
-                let path = format!("{prefix}/P");
-                out.insert(path.clone());
-                stack.push((p, path, level + 1));
+                children.push(("P", p, false));
+            }
+            for (label, c, literal) in children {
+                let named_c = format!("{named}/{label}");
+                let masked_c = if level == 0 && literal {
+                    "/L".to_string()
+                } else {
+                    format!("{masked}/{label}")
+                };
+                if informative(&named_c) {
+                    out[0].insert(named_c.clone());
+                }
+                if informative(&masked_c) {
+                    out[1].insert(masked_c.clone());
+                }
+                stack.push((c, named_c, masked_c, level + 1));
             }
         }
         out
     }
 
+    /// A value that looks like an identifier rather than a word: it has a digit or mixes
+    /// case (hyphenated words are as often sub-resources, `top-tracks`, as slugs).
+    fn value_like(seg: &str) -> bool {
+        seg.bytes().any(|c| c.is_ascii_digit())
+            // Codes: `US`, `EUR`.
+            || (seg.len() >= 2 && seg.bytes().all(|c| c.is_ascii_uppercase()))
+            || (seg.bytes().any(|c| c.is_ascii_uppercase())
+                && seg.bytes().any(|c| c.is_ascii_lowercase()))
+    }
+
     /// Decides, for every position, whether its literal values are variable (see the module
     /// docs), and folds them into a parameter. Returns the number of positions changed.
     pub fn evaluate(&mut self, cfg: &TemplateConfig) -> usize {
+        // A merge folds subtrees together, which can make a deeper position variable.
+        let mut total = 0;
+        for _ in 0..4 {
+            let n = self.evaluate_once(cfg);
+            total += n;
+            if n == 0 {
+                break;
+            }
+        }
+        total
+    }
+
+    fn evaluate_once(&mut self, cfg: &TemplateConfig) -> usize {
         let mut changed = 0;
+        // Names with a parameter below them, and at how many places.
+        let mut collections: BTreeMap<String, usize> = BTreeMap::new();
+        for n in self.nodes.iter().filter(|n| !n.dead && n.param.is_some()) {
+            if let Some(l) = &n.lit {
+                *collections.entry(l.clone()).or_default() += 1;
+            }
+        }
+        let collections: BTreeMap<&str, usize> =
+            collections.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         // Parents before children: a merge moves subtrees, so re-read the node list.
         let mut i = 0;
         while i < self.nodes.len() {
@@ -1040,7 +1095,7 @@ impl<T: Fold> PathTrie<T> {
             if self.node(id).dead || self.node(id).merged {
                 continue;
             }
-            if self.should_merge(id, cfg) {
+            if self.should_merge(id, cfg, &collections) {
                 self.make_param(id, cfg);
                 self.counters.params_learned += 1;
                 changed += 1;
@@ -1052,24 +1107,42 @@ impl<T: Fold> PathTrie<T> {
     fn candidates(&self, id: NodeId, cfg: &TemplateConfig) -> Vec<NodeId> {
         let n = self.node(id);
         let depth = usize::from(n.depth);
-        // Collections right after a version prefix or `api` (`/v1/customers`) are names.
-        if n.lit
-            .as_deref()
-            .is_some_and(|l| is_version(l) || l.eq_ignore_ascii_case("api"))
-        {
+        // Collections right after a version prefix or `api` (`/v1/customers`) are names,
+        // and so are API groups (`/apis/apps/v1`).
+        if n.lit.as_deref().is_some_and(|l| {
+            is_version(l) || l.eq_ignore_ascii_case("api") || l.eq_ignore_ascii_case("apis")
+        }) {
             return Vec::new();
         }
-        n.literals
+        let all: Vec<NodeId> = n
+            .literals
             .iter()
-            .filter(|(seg, _)| !is_protected(seg, depth, &cfg.keep_words))
+            .filter(|(seg, &c)| {
+                let leaf = self.node(c).literals.is_empty() && self.node(c).param.is_none();
+                !is_protected(seg, depth, &cfg.keep_words) && (!leaf || !is_static_file(seg))
+            })
             .map(|(_, &c)| c)
-            .collect()
+            .collect();
+        if all.len() >= cfg.force_threshold {
+            return all;
+        }
+        // Below a parameter formed from many values, a child that many of them had is a
+        // sub-resource (`issues` under 40 repositories), not a value (unless there are so
+        // many children that they are values, some of them popular).
+        let structural =
+            |c: NodeId| n.lit.is_none() && n.support >= 4 && self.node(c).support * 4 >= n.support;
+        all.into_iter().filter(|&c| !structural(c)).collect()
     }
 
-    fn should_merge(&self, id: NodeId, cfg: &TemplateConfig) -> bool {
+    fn should_merge(
+        &self,
+        id: NodeId,
+        cfg: &TemplateConfig,
+        collections: &BTreeMap<&str, usize>,
+    ) -> bool {
         let cands = self.candidates(id, cfg);
         let d = cands.len();
-        if d == 0 {
+        if d < 2 {
             return false;
         }
         if d >= cfg.force_threshold {
@@ -1080,22 +1153,58 @@ impl<T: Fold> PathTrie<T> {
             Some(l) if id != ROOT => is_plural(l) && !is_version(l),
             _ => false,
         };
-        // Under a parameter (`/repos/{owner}/{repo}`) values are as variable as the parent.
-        let under_param = n.lit.is_none();
-        let threshold = if plural || under_param {
+        // The same name has a parameter below it elsewhere: a known collection.
+        let known = n.lit.as_deref().is_some_and(|l| {
+            let here = usize::from(n.param.is_some());
+            collections.get(l).is_some_and(|&k| k > here)
+        });
+        // What lies below each value: values of one position have the same kind of
+        // subtree (sampled: some have less of it); sub-resources do not.
+        let sigs: Vec<[BTreeSet<String>; 2]> = cands
+            .iter()
+            .map(|&c| self.signature(c))
+            .filter(|s| !s[0].is_empty() || !s[1].is_empty())
+            .collect();
+        // Alike: most of the smaller subtree is in the other, by name (`issues` below two
+        // repositories) or with their first segments masked (`L/issues` below two owners).
+        let close = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
+            let min = a.len().min(b.len());
+            min > 0 && a.intersection(b).count() * 2 >= min
+        };
+        if sigs.len() >= 2 && sigs.len() * 2 >= d {
+            let alike = sigs
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| {
+                    sigs.iter()
+                        .enumerate()
+                        .any(|(j, b)| *i != j && (close(&a[0], &b[0]) || close(&a[1], &b[1])))
+                })
+                .count();
+            let similar = alike as f64 >= cfg.similarity * sigs.len() as f64;
+            let threshold = if known { 2 } else { cfg.plural_threshold };
+            return similar && d >= threshold;
+        }
+        // Mostly leaves: nothing to compare; the count decides, lower for identifier-like
+        // values, under plural collection names and under a name that has a parameter
+        // elsewhere (`namespaces`, `members`). Below a parameter, leaf words are
+        // sub-resources (`/repos/{owner}/{repo}/contributors`), not values.
+        let value_like = cands
+            .iter()
+            .filter(|&&c| self.node(c).lit.as_deref().is_some_and(Self::value_like))
+            .count();
+        let threshold = if known {
+            2
+        } else if value_like * 2 > d {
+            cfg.plural_threshold.saturating_sub(1).max(2)
+        } else if n.lit.is_none() {
+            cfg.force_threshold
+        } else if plural {
             cfg.plural_threshold
         } else {
             cfg.param_threshold
         };
-        if d < threshold.max(2) {
-            return false;
-        }
-        let mut sigs: BTreeMap<BTreeSet<String>, usize> = BTreeMap::new();
-        for &c in &cands {
-            *sigs.entry(self.signature(c, cfg)).or_default() += 1;
-        }
-        let top = sigs.values().copied().max().unwrap_or(0);
-        top as f64 >= cfg.similarity * d as f64
+        d >= threshold
     }
 
     /// Folds every unprotected literal child of `id` into its parameter child.
@@ -1106,7 +1215,9 @@ impl<T: Fold> PathTrie<T> {
             None => {
                 let name = self.child_param_name(id, None);
                 let depth = self.node(id).depth.saturating_add(1);
-                let p = self.alloc(Node::new(None, name, id, depth));
+                let mut node = Node::new(None, name, id, depth);
+                node.support = 0;
+                let p = self.alloc(node);
                 self.node_mut(id).param = Some(p);
                 p
             }
@@ -1122,6 +1233,9 @@ impl<T: Fold> PathTrie<T> {
 
     /// Moves everything below and at `src` into `dst`, then frees `src`.
     fn fold_into(&mut self, src: NodeId, dst: NodeId) {
+        let support = self.node(src).support;
+        let d = self.node_mut(dst);
+        d.support = d.support.saturating_add(support);
         let ends = std::mem::take(&mut self.node_mut(src).ends);
         for (m, d) in ends {
             self.node_mut(dst).ends.entry(m).or_default().fold(d);
@@ -1203,6 +1317,7 @@ impl<T: Fold> PathTrie<T> {
                     merged: n.merged,
                     ends: BTreeMap::new(),
                     dead: n.dead,
+                    support: n.support,
                 })
                 .collect(),
             free: self.free.clone(),
@@ -1253,6 +1368,9 @@ mod tests {
             ("ch_3MmlLrLkdIwHu7ix0snN0B15", Some(Kind::Token)),
             ("ord-12345", Some(Kind::MixedId)),
             ("payments-api-7d9f8", Some(Kind::MixedId)),
+            ("grafana-cdjlpdfcjw-zrwn5", Some(Kind::MixedId)),
+            ("search-indexer", None),
+            ("strength", None),
             ("A1B2C3D4", Some(Kind::MixedId)),
             ("4.17.21", Some(Kind::Number)),
             ("555-0100", Some(Kind::Number)),
@@ -1285,7 +1403,10 @@ mod tests {
         assert!(is_protected("me", 2, none));
         assert!(is_protected("findByStatus", 2, none));
         assert!(is_protected("by-email", 2, none));
-        assert!(is_protected("favicon.ico", 2, none));
+        assert!(!is_protected("search-indexer-credentials", 2, none));
+        assert!(!is_protected("bypass", 2, none));
+        assert!(is_static_file("favicon.ico"));
+        assert!(!is_static_file("v1"));
         assert!(!is_protected("octocat", 2, none));
         assert!(!is_protected("bypass", 2, none));
         assert!(is_protected("Special", 2, &["special".to_string()]));

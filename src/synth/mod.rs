@@ -23,6 +23,7 @@
 //! TCP reassembly by sequence number, HTTP/1.x parsing written from the
 //! RFCs) to check what the builders say they wrote.
 
+pub mod api_traffic;
 pub mod bench;
 pub mod frag;
 mod http_scenarios;
