@@ -296,3 +296,43 @@ fn a_bad_spec_or_state_file_is_a_usage_error() {
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("inventory.json"), "{}", run.stderr);
 }
+
+#[test]
+fn known_templates_are_learned_exactly_for_any_number_of_workers() {
+    for workers in ["1", "3"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run = replay_in(
+            dir.path(),
+            &[capture("api-discovery.pcap")],
+            &["--workers", workers],
+        );
+        assert!(run.of_type("finding").is_empty());
+        let export: Value =
+            serde_json::from_str(&inventory(dir.path(), &["export"])).expect("json export");
+        let got: Vec<(String, String, String)> = export["endpoints"]
+            .as_array()
+            .expect("endpoints")
+            .iter()
+            .map(|e| {
+                (
+                    e["host"].as_str().unwrap_or("").to_string(),
+                    e["method"].as_str().unwrap_or("").to_string(),
+                    e["endpoint"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String, String)> = apitap::synth::API_DISCOVERY_TEMPLATES
+            .iter()
+            .map(|(h, m, t)| (h.to_string(), m.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(got, want, "workers {workers}");
+        // Every call is folded into its endpoint.
+        let calls: u64 = export["endpoints"]
+            .as_array()
+            .expect("endpoints")
+            .iter()
+            .map(|e| e["calls"].as_u64().unwrap_or(0))
+            .sum();
+        assert_eq!(calls as usize, run.of_type("http").len());
+    }
+}

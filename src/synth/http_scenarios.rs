@@ -2439,6 +2439,122 @@ fn random_conn(rng: &mut SplitMix64, i: usize, start: u64) -> Result<ConvSpec, S
     Ok(c.done())
 }
 
+/// Endpoint templates of the `api-discovery` scenario, as apitap should learn them (host,
+/// method, template): slugs, nested parameters, versioned prefixes, literal siblings of
+/// parameters, and two hosts sharing paths.
+pub const API_DISCOVERY_TEMPLATES: &[(&str, &str, &str)] = &[
+    ("eu.shop.example", "GET", "/api/v2/products/search"),
+    ("eu.shop.example", "GET", "/api/v2/products/{productId}"),
+    ("eu.shop.example", "GET", "/api/v2/users/me"),
+    ("eu.shop.example", "GET", "/api/v2/users/{userId}"),
+    (
+        "eu.shop.example",
+        "GET",
+        "/api/v2/users/{userId}/orders/{orderId}",
+    ),
+    (
+        "eu.shop.example",
+        "GET",
+        "/api/v2/users/{userId}/orders/{orderId}/items/{itemId}",
+    ),
+    ("eu.shop.example", "GET", "/health"),
+    ("eu.shop.example", "PATCH", "/api/v2/users/{userId}"),
+    ("git.example", "GET", "/v1/repos/{repoId}/{id}/issues"),
+    (
+        "git.example",
+        "GET",
+        "/v1/repos/{repoId}/{id}/issues/{issueId}",
+    ),
+    ("us.shop.example", "GET", "/api/v2/products/search"),
+    ("us.shop.example", "GET", "/api/v2/products/{productId}"),
+    ("us.shop.example", "GET", "/api/v2/users/me"),
+    ("us.shop.example", "GET", "/api/v2/users/{userId}"),
+    (
+        "us.shop.example",
+        "GET",
+        "/api/v2/users/{userId}/orders/{orderId}",
+    ),
+];
+
+/// Calls whose templates are in [`API_DISCOVERY_TEMPLATES`], over a few keep-alive
+/// connections per host.
+fn api_discovery(t0: u64) -> Result<Vec<ConvSpec>, SynthError> {
+    let mut rng = SplitMix64::new(0x6170_6964);
+    let users = [
+        "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+    ];
+    let repos = [
+        ("torvalds", "linux"),
+        ("rust-lang", "cargo"),
+        ("octocat", "hello-world"),
+        ("pallets", "flask"),
+        ("golang", "go"),
+        ("vuejs", "core"),
+    ];
+    let mut convs = Vec::new();
+    let mut start = t0;
+    for (h, host) in ["eu.shop.example", "us.shop.example"].iter().enumerate() {
+        let mut c = C::new(
+            &format!("10.7.{h}.10:4{h}100"),
+            &format!("10.8.{h}.1:80"),
+            start,
+        )?;
+        let ok = |rng: &mut SplitMix64, id: &str| {
+            resp(Srv::Nginx, 200, "OK", &[], Body::Json(user_json(rng, id)))
+        };
+        let get = |path: &str| req("GET", path, Some(host), PYTHON, &[], Body::None);
+        c.exchange(&get("/api/v2/users/me"), &ok(&mut rng, "me"));
+        for (i, u) in users.iter().enumerate() {
+            c.exchange(&get(&format!("/api/v2/users/{u}")), &ok(&mut rng, u));
+            let order = 1000 + i * 7;
+            c.exchange(
+                &get(&format!("/api/v2/users/{u}/orders/{order}")),
+                &ok(&mut rng, u),
+            );
+            if h == 0 {
+                let item = uuid(&mut rng);
+                c.exchange(
+                    &get(&format!("/api/v2/users/{u}/orders/{order}/items/{item}")),
+                    &ok(&mut rng, u),
+                );
+            }
+        }
+        c.exchange(&get("/api/v2/products/search?q=lamp"), &ok(&mut rng, "p"));
+        for p in ["prd-10442", "prd-20931", "prd-31007"] {
+            c.exchange(&get(&format!("/api/v2/products/{p}")), &ok(&mut rng, p));
+        }
+        if h == 0 {
+            c.exchange(&get("/health"), &ok(&mut rng, "h"));
+            let patch = req(
+                "PATCH",
+                "/api/v2/users/grace",
+                Some(host),
+                PYTHON,
+                &[],
+                Body::Json("{\"display_name\":\"Grace H.\"}".into()),
+            );
+            c.exchange(&patch, &ok(&mut rng, "grace"));
+        }
+        start += 400_000;
+        convs.push(c.done());
+    }
+    let mut c = C::new("10.7.9.10:45000", "10.8.9.1:8080", start)?;
+    for (i, (owner, repo)) in repos.iter().enumerate() {
+        let get = |path: &str| req("GET", path, Some("git.example"), CURL, &[], Body::None);
+        let body = || Body::Json("[]".into());
+        c.exchange(
+            &get(&format!("/v1/repos/{owner}/{repo}/issues")),
+            &resp(Srv::Express, 200, "OK", &[], body()),
+        );
+        c.exchange(
+            &get(&format!("/v1/repos/{owner}/{repo}/issues/{}", 40 + i)),
+            &resp(Srv::Express, 200, "OK", &[], body()),
+        );
+    }
+    convs.push(c.done());
+    Ok(convs)
+}
+
 type Builder = fn(u64) -> Result<Vec<ConvSpec>, SynthError>;
 
 const BUILDERS: &[(&str, Builder)] = &[
@@ -2474,6 +2590,9 @@ pub(super) fn plan(name: &str) -> Result<Option<Plan>, SynthError> {
         let mut p = Plan::ethernet(convs);
         p.encapsulation = vec!["mixed"];
         return Ok(Some(p));
+    }
+    if name == "api-discovery" {
+        return Ok(Some(Plan::ethernet(api_discovery(EPOCH_US)?)));
     }
     let Some((_, build)) = BUILDERS.iter().find(|(n, _)| *n == name) else {
         return Ok(None);

@@ -37,6 +37,7 @@ pub mod tcp;
 pub(crate) mod testdecode;
 
 pub use bench::{write_bench_capture, BenchInfo};
+pub use http_scenarios::API_DISCOVERY_TEMPLATES;
 pub use scenario::{
     scenarios, write_all_scenarios, write_scenario, ExpectedTx, ScenarioInfo, HTTP_ANOMALIES,
 };

@@ -198,6 +198,10 @@ const SCENARIOS: &[(&str, &str)] = &[
         "http-messy",
         "all HTTP scenarios plus 48 random API connections (some re-cut and reordered) in one capture",
     ),
+    (
+        "api-discovery",
+        "API calls whose templates are known: slugs, nested parameters, /users/me, versions, two hosts",
+    ),
 ];
 
 /// All scenarios: (name, one-line description).
@@ -1457,7 +1461,7 @@ mod tests {
     #[test]
     fn every_scenario_recounts_exactly() {
         let names: BTreeSet<&str> = scenarios().iter().map(|(n, _)| *n).collect();
-        assert_eq!(names.len(), 39);
+        assert_eq!(names.len(), 40);
         for (name, _) in scenarios() {
             let info = check(name);
             assert!(info.packets > 10, "{name}");
