@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::inventory::{EndpointKey, EndpointView, Inventory, InventoryState, TxRecord};
+use super::inventory::{EndpointKey, EndpointView, Inventory, InventoryState, Partial, TxRecord};
 use super::spec::{Operation, SpecSet};
 use super::template::{PathTrie, TemplateConfig};
 use crate::event::{self, EventId, Timestamp};
@@ -111,7 +111,10 @@ pub fn load_state(data_dir: &Path) -> Result<InventoryState, DiscoveryError> {
 /// Counters of the discovery owner, in the `stats` event.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DiscoveryCounters {
+    /// Calls filed.
     pub records: u64,
+    /// Summed entries received from the workers (calls of one key in one flush).
+    pub partials: u64,
     pub endpoints: u64,
     pub api_endpoint_events: u64,
     pub finding_events: u64,
@@ -191,6 +194,13 @@ impl Discovery {
             .as_ref()
             .and_then(|s| s.path_template(&r.host, &r.path));
         self.inv.record(r, t);
+    }
+
+    /// Files calls summed on a worker.
+    pub fn record_partial(&mut self, p: Partial) {
+        self.counters.records += p.stats.calls;
+        self.counters.partials += 1;
+        self.inv.record_partial(p);
     }
 
     /// The spec operation documenting an endpoint (None without specs or when undocumented).

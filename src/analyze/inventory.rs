@@ -59,46 +59,111 @@ pub struct TxRecord {
 /// Response statuses with a body schema kept per endpoint.
 pub const MAX_SCHEMA_STATUSES: usize = 16;
 
-/// Latencies of one endpoint in µs (2 significant digits, up to 10 minutes).
-#[derive(Clone, Debug)]
-pub struct Latencies(Histogram<u32>);
+/// Latencies of one endpoint in µs: the first few values as they are, then a histogram
+/// (`hdrhistogram`, 2 significant digits, up to 10 minutes), so that rarely called endpoints
+/// (most of them) cost a few bytes, not a histogram.
+#[derive(Clone, Debug, Default)]
+pub struct Latencies {
+    small: Vec<u32>,
+    hist: Option<Box<Histogram<u32>>>,
+}
 
 const LATENCY_MAX_US: u64 = 600_000_000;
+/// Values kept as they are before a histogram is made (a histogram is 10 KiB of zeroed
+/// counts: making one per endpoint per worker flush showed up as page clearing in profiles).
+const LATENCY_INLINE: usize = 256;
 
-impl Default for Latencies {
-    fn default() -> Self {
-        match Histogram::new_with_bounds(1, LATENCY_MAX_US, 2) {
-            Ok(h) => Self(h),
-            Err(_) => unreachable!("constant histogram bounds are valid"),
-        }
+fn new_histogram() -> Box<Histogram<u32>> {
+    match Histogram::new_with_bounds(1, LATENCY_MAX_US, 2) {
+        Ok(h) => Box::new(h),
+        Err(_) => unreachable!("constant histogram bounds are valid"),
     }
 }
 
 impl Latencies {
     pub fn record(&mut self, us: u64) {
-        self.0.saturating_record(us.clamp(1, LATENCY_MAX_US));
+        self.record_n(us, 1);
     }
+
+    fn record_n(&mut self, us: u64, n: u64) {
+        let v = us.clamp(1, LATENCY_MAX_US);
+        if self.hist.is_none() && self.small.len() as u64 + n <= LATENCY_INLINE as u64 {
+            for _ in 0..n {
+                self.small.push(v as u32);
+            }
+            return;
+        }
+        let h = self.histogram();
+        let _ = h.record_n(v, u32::try_from(n).unwrap_or(u32::MAX));
+    }
+
+    fn histogram(&mut self) -> &mut Histogram<u32> {
+        if self.hist.is_none() {
+            let mut h = new_histogram();
+            for v in self.small.drain(..) {
+                h.saturating_record(u64::from(v));
+            }
+            self.hist = Some(h);
+        }
+        match self.hist.as_mut() {
+            Some(h) => h,
+            None => unreachable!("just made"),
+        }
+    }
+
     pub fn count(&self) -> u64 {
-        self.0.len()
+        match &self.hist {
+            Some(h) => h.len(),
+            None => self.small.len() as u64,
+        }
     }
-    /// The value at quantile `q` (0..=1), None when empty.
+
+    /// The value at quantile `q` (0..=1), None when empty (hdrhistogram's definition, also
+    /// for the inline values).
     pub fn quantile(&self, q: f64) -> Option<u64> {
-        (!self.0.is_empty()).then(|| self.0.value_at_quantile(q))
+        if self.count() == 0 {
+            return None;
+        }
+        match &self.hist {
+            Some(h) => Some(h.value_at_quantile(q)),
+            None => {
+                let mut h = new_histogram();
+                for &v in &self.small {
+                    h.saturating_record(u64::from(v));
+                }
+                Some(h.value_at_quantile(q))
+            }
+        }
     }
+
     fn add(&mut self, o: &Latencies) {
-        // Same bounds on both sides; a saturated count is the only failure and is harmless.
-        let _ = self.0.add(&o.0);
+        match &o.hist {
+            Some(oh) => {
+                // Same bounds on both sides; a saturated count is the only failure.
+                let _ = self.histogram().add(&**oh);
+            }
+            None => {
+                for &v in &o.small {
+                    self.record(u64::from(v));
+                }
+            }
+        }
+    }
+
+    fn pairs(&self) -> Vec<(u64, u64)> {
+        match &self.hist {
+            Some(h) => h
+                .iter_recorded()
+                .map(|b| (b.value_iterated_to(), u64::from(b.count_at_value())))
+                .collect(),
+            None => self.small.iter().map(|&v| (u64::from(v), 1)).collect(),
+        }
     }
 }
 
 impl Serialize for Latencies {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v: Vec<(u64, u64)> = self
-            .0
-            .iter_recorded()
-            .map(|b| (b.value_iterated_to(), u64::from(b.count_at_value())))
-            .collect();
-        v.serialize(s)
+        self.pairs().serialize(s)
     }
 }
 
@@ -107,10 +172,7 @@ impl<'de> Deserialize<'de> for Latencies {
         let v: Vec<(u64, u64)> = Vec::deserialize(d)?;
         let mut l = Latencies::default();
         for (value, count) in v {
-            let _ = l.0.record_n(
-                value.clamp(1, LATENCY_MAX_US),
-                u32::try_from(count).unwrap_or(u32::MAX),
-            );
+            l.record_n(value, count.min(u64::from(u32::MAX)));
         }
         Ok(l)
     }
@@ -299,6 +361,65 @@ impl Fold for EndpointStats {
     }
 }
 
+/// Calls of one endpoint key summed on a worker (see [`Aggregate`]).
+#[derive(Clone, Debug, Default)]
+pub struct Partial {
+    pub host: String,
+    pub method: String,
+    /// A [`super::template::canonical`] path, or the spec template when `from_spec`.
+    pub path: String,
+    pub from_spec: bool,
+    pub stats: EndpointStats,
+}
+
+/// Keys summed per worker before a flush (bounded: the worker flushes when it is full).
+pub const AGGREGATE_KEYS: usize = 4096;
+
+/// One worker's calls since its last flush, summed per (host, method, canonical path): the
+/// discovery owner then does per-key rather than per-call work. Summing is the same
+/// [`Fold`] the inventory uses, so the result does not depend on how calls were grouped.
+#[derive(Debug, Default)]
+pub struct Aggregate {
+    map: std::collections::HashMap<String, Partial>,
+}
+
+impl Aggregate {
+    /// Adds one call; `path` is its canonical path or spec template.
+    pub fn add(&mut self, r: &TxRecord, path: &str, from_spec: bool) {
+        let key = format!(
+            "{}\u{0}{}\u{0}{}\u{0}{}",
+            r.method,
+            r.host,
+            path,
+            u8::from(from_spec)
+        );
+        self.map
+            .entry(key)
+            .or_insert_with(|| Partial {
+                host: r.host.clone(),
+                method: r.method.clone(),
+                path: path.to_string(),
+                from_spec,
+                stats: EndpointStats::default(),
+            })
+            .stats
+            .add(r);
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Everything summed so far, leaving the aggregate empty.
+    pub fn take(&mut self) -> Vec<Partial> {
+        self.map.drain().map(|(_, p)| p).collect()
+    }
+}
+
 /// Identifies an endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EndpointKey {
@@ -384,6 +505,24 @@ impl Inventory {
             .entry(r.method.clone())
             .or_default()
             .add(r);
+    }
+
+    /// Files calls summed on a worker.
+    pub fn record_partial(&mut self, p: Partial) {
+        self.dirty = true;
+        if p.from_spec {
+            let k = format!("{} {} {}", p.method, p.host, p.path);
+            self.state.documented.entry(k).or_default().fold(p.stats);
+            return;
+        }
+        let node: NodeId = self.state.trie.insert(&p.path, &self.cfg);
+        self.state
+            .trie
+            .data_mut(node, &p.host)
+            .0
+            .entry(p.method)
+            .or_default()
+            .fold(p.stats);
     }
 
     /// Learns parameter positions from everything recorded so far; returns how many changed.

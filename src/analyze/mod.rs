@@ -27,6 +27,9 @@ use template::{PathTrie, TemplateConfig};
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DiscoveryConfig {
+    /// API discovery on (default). Off: `http.endpoint` is the raw path and no inventory is
+    /// kept (a sensor that only forwards `http` events; also the benchmark's baseline).
+    pub enabled: bool,
     /// Where the inventory is kept between runs. The binary's default: `$STATE_DIRECTORY`
     /// (systemd), else `/var/lib/apitap` for root, else `$XDG_STATE_HOME/apitap` or
     /// `~/.local/state/apitap`. Library default: none (nothing persisted).
@@ -57,6 +60,7 @@ pub struct DiscoveryConfig {
 impl Default for DiscoveryConfig {
     fn default() -> Self {
         DiscoveryConfig {
+            enabled: true,
             data_dir: None,
             interval: Duration::from_secs(10),
             state_interval: Duration::from_secs(60),
@@ -93,10 +97,15 @@ impl Templater {
     /// The template of `path` on `host`: the spec's when one documents it, else the learned
     /// one.
     pub fn endpoint(&self, host: &str, path: &str) -> String {
+        self.endpoint_and_source(host, path).0
+    }
+
+    /// [`Templater::endpoint`], and whether the template came from a spec.
+    pub fn endpoint_and_source(&self, host: &str, path: &str) -> (String, bool) {
         if let Some(t) = self.spec_template(host, path) {
-            return t.to_string();
+            return (t.to_string(), true);
         }
-        self.shape.lookup(path, &self.cfg)
+        (self.shape.lookup(path, &self.cfg), false)
     }
 
     /// The spec template of `path` on `host`, if a spec documents it.

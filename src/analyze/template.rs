@@ -420,26 +420,41 @@ pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
     if depth == 0 || is_version(seg) {
         return true;
     }
-    let lower = seg.to_ascii_lowercase();
-    if KEEP_WORDS.contains(&lower.as_str())
-        || (depth <= 1 && SHALLOW_WORDS.contains(&lower.as_str()))
+    // No list word is longer than 24 bytes, and none has a digit: most values stop here.
+    if seg.len() > 24 || seg.bytes().any(|c| c.is_ascii_digit()) {
+        return extra.iter().any(|w| w.eq_ignore_ascii_case(seg));
+    }
+    let in_list = |list: &[&str]| list.iter().any(|w| w.eq_ignore_ascii_case(seg));
+    if in_list(KEEP_WORDS)
+        || (depth <= 1 && in_list(SHALLOW_WORDS))
         || extra.iter().any(|w| w.eq_ignore_ascii_case(seg))
     {
         return true;
     }
     // Action words: `findByStatus`, `createWithArray` (camelCase, a verb first), `by-email`.
     // Kebab-case words are not enough (`search-indexer` is as likely a name).
-    let fw = first_word(seg);
     let camel = seg.starts_with(|c: char| c.is_ascii_lowercase())
         && seg.bytes().any(|c| c.is_ascii_uppercase())
         && seg.bytes().all(|c| c.is_ascii_alphabetic());
-    let by = ["by", "for", "with"].contains(&fw.as_str()) && fw.len() < seg.len();
-    (camel || by) && ACTION_PREFIXES.contains(&fw.as_str())
+    let by = ["by-", "by_", "for-", "for_", "with-", "with_"]
+        .iter()
+        .any(|p| seg.len() > p.len() && seg[..p.len()].eq_ignore_ascii_case(p));
+    if !(camel || by) {
+        return false;
+    }
+    let fw = first_word(seg);
+    ACTION_PREFIXES.contains(&fw.as_str())
 }
 
 /// Recognises identifier-like values. `None`: a literal (possibly a slug, decided by
 /// cardinality).
+///
+/// A placeholder (`{userId}`) is a parameter too: workers send the owner paths as they
+/// templated them, so calls of a learned position arrive already folded.
 pub fn classify(raw: &str) -> Option<Kind> {
+    if raw.len() > 2 && raw.starts_with('{') && raw.ends_with('}') {
+        return Some(Kind::Token);
+    }
     let seg = percent_decode(raw);
     let s = seg.as_ref();
     if s.is_empty() || s.len() > 512 {
@@ -1391,6 +1406,24 @@ mod tests {
         ];
         for (seg, want) in cases {
             assert_eq!(classify(seg), *want, "{seg}");
+        }
+    }
+
+    #[test]
+    fn templated_paths_insert_like_raw_ones() {
+        let cfg = TemplateConfig::default();
+        let mut a = PathTrie::<u64>::new();
+        for p in [
+            "/v1/users/42/orders/7",
+            "/v1/users/me",
+            "/files/app.js",
+            "/a/b",
+        ] {
+            let x = a.insert(p, &cfg);
+            let t = a.template(x);
+            let y = a.insert(&a.lookup(p, &cfg), &cfg);
+            assert_eq!(x, y, "{p}");
+            assert_eq!(a.template(y), t);
         }
     }
 

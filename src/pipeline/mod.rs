@@ -31,7 +31,7 @@ use ipnet::IpNet;
 
 use crate::analyze::discovery::{Discovery, DiscoveryError};
 use crate::analyze::exposure::{self, parse_cidrs};
-use crate::analyze::inventory::TxRecord;
+use crate::analyze::inventory::{Aggregate, Partial, TxRecord, AGGREGATE_KEYS};
 use crate::analyze::spec::{SpecError, SpecSet};
 use crate::analyze::template::PathTrie;
 use crate::analyze::Templater;
@@ -115,7 +115,7 @@ enum SinkMsg {
     Events {
         buf: Vec<u8>,
         count: u64,
-        records: Vec<TxRecord>,
+        records: Vec<Partial>,
     },
     Worker {
         seq: u64,
@@ -187,7 +187,10 @@ pub fn run(
     };
     let mut discovery = Discovery::open(
         cfg.discovery.templates.clone(),
-        cfg.discovery.data_dir.as_deref(),
+        cfg.discovery
+            .data_dir
+            .as_deref()
+            .filter(|_| cfg.discovery.enabled),
         &cfg.sensor_name,
     )?;
     discovery.set_specs(specs.clone());
@@ -629,28 +632,38 @@ struct Analyzer {
     templater: Templater,
     internal: Vec<IpNet>,
     trusted: Vec<IpNet>,
-    records: Vec<TxRecord>,
-    /// Calls per endpoint on this worker, for sampling body schemas.
-    sampled: std::collections::HashMap<u64, u32>,
+    agg: Aggregate,
+    /// `discovery.enabled`.
+    enabled: bool,
+    /// (endpoint, body shape fingerprint) pairs whose schema this worker already sent.
+    shapes: std::collections::HashSet<(u64, u64)>,
 }
 
-/// Body schemas are inferred for the first calls of each endpoint on a worker, then for one
-/// call in `SCHEMA_SAMPLE_EVERY`.
-const SCHEMA_SAMPLE_FIRST: u32 = 16;
-const SCHEMA_SAMPLE_EVERY: u32 = 64;
-/// Endpoints whose call counts a worker keeps for sampling (cleared when full).
-const SAMPLED_ENDPOINTS: usize = 10_000;
+/// Shape fingerprints a worker remembers (cleared when full).
+const SHAPES_SEEN: usize = 65_536;
+
+/// Body schemas are inferred for request bodies and error response bodies of at most
+/// `SCHEMA_ALWAYS` bytes (cheap, and what drift checks need) and for one transaction in
+/// `SCHEMA_SAMPLE_EVERY`, chosen by a hash of (flow id, tx id). Both depend only on the
+/// transaction, so the inventory's body shapes are the same whatever the number of workers.
+const SCHEMA_ALWAYS: usize = 2048;
+const SCHEMA_SAMPLE_EVERY: u64 = 64;
+/// Bodies larger than this are not parsed for their shape.
+const SCHEMA_MAX_BODY: usize = 256 << 10;
 
 /// The shape of a complete JSON body.
 fn body_schema(
     content_type: Option<&str>,
     body: &crate::http::Body,
 ) -> Option<crate::analyze::spec::Schema> {
-    if body.truncated || body.data.is_empty() || !content_type.is_some_and(|c| c.contains("json")) {
+    if body.truncated
+        || body.data.is_empty()
+        || body.data.len() > SCHEMA_MAX_BODY
+        || !content_type.is_some_and(|c| c.contains("json"))
+    {
         return None;
     }
-    let v: serde_json::Value = serde_json::from_slice(&body.data).ok()?;
-    Some(crate::analyze::spec::Schema::infer(&v))
+    crate::analyze::spec::Schema::from_json_slice(&body.data, &Default::default())
 }
 
 /// Query parameter names reported per transaction.
@@ -686,27 +699,52 @@ impl Analyzer {
             return None;
         }
         let host = ev_host.unwrap_or("");
-        let endpoint = self.templater.endpoint(host, &req.path);
+        if !self.enabled {
+            return Some(req.path.clone());
+        }
+        let (endpoint, from_spec) = self.templater.endpoint_and_source(host, &req.path);
         let caller = exposure::client_address(client, req, &self.trusted);
         let resp = tx.response.as_ref();
         let request_content_type = req.content_type();
         let response_content_type = resp.and_then(|r| r.content_type());
-        if self.sampled.len() >= SAMPLED_ENDPOINTS {
-            self.sampled.clear();
-        }
-        let key = foldhash::fast::FixedState::with_seed(0).hash_one((&req.method, host, &endpoint));
-        let n = self.sampled.entry(key).or_default();
-        *n = n.wrapping_add(1);
-        let sample = *n <= SCHEMA_SAMPLE_FIRST || *n % SCHEMA_SAMPLE_EVERY == 0;
-        let (request_schema, response_schema) = if sample {
-            (
-                body_schema(request_content_type.as_deref(), &req.body),
-                resp.and_then(|r| body_schema(response_content_type.as_deref(), &r.body)),
-            )
-        } else {
-            (None, None)
+        let sample = foldhash::fast::FixedState::with_seed(0x5c4e).hash_one((flow_id, tx.tx_id))
+            % SCHEMA_SAMPLE_EVERY
+            == 0;
+        let small = |b: &crate::http::Body| b.data.len() <= SCHEMA_ALWAYS;
+        let ep_hash =
+            foldhash::fast::FixedState::with_seed(0x5c4f).hash_one((&req.method, &endpoint, host));
+        // `slot`: 0 for the request body, else the response status (shapes are kept per
+        // status).
+        let mut shape = |ct: Option<&str>, b: &crate::http::Body, always: bool, slot: u16| {
+            if sample {
+                return body_schema(ct, b);
+            }
+            if !always || !small(b) || !ct.is_some_and(|c| c.contains("json")) {
+                return None;
+            }
+            // Small bodies: a cheap fingerprint first; only a shape this worker has not
+            // seen for this endpoint is built (the union is the same either way).
+            let fp = crate::analyze::spec::Schema::fingerprint(&b.data, &Default::default())?;
+            if self.shapes.len() >= SHAPES_SEEN {
+                self.shapes.clear();
+            }
+            if self.shapes.insert((ep_hash ^ u64::from(slot), fp)) {
+                body_schema(ct, b)
+            } else {
+                None
+            }
         };
-        self.records.push(TxRecord {
+        let request_schema = shape(request_content_type.as_deref(), &req.body, true, 0);
+        let response_schema = resp.and_then(|r| {
+            let error = r.status >= 400;
+            shape(
+                response_content_type.as_deref(),
+                &r.body,
+                error,
+                r.status.max(1),
+            )
+        });
+        let r = TxRecord {
             ts: tx.request_ts.unwrap_or(0),
             flow_id,
             tx_id: tx.tx_id,
@@ -727,7 +765,10 @@ impl Analyzer {
             sensitive_types: Vec::new(),
             request_schema,
             response_schema,
-        });
+        };
+        // Summed under the endpoint as templated here: the owner files a placeholder under
+        // its parameter, so learned positions need no raw values.
+        self.agg.add(&r, &endpoint, from_spec);
         Some(endpoint)
     }
 }
@@ -760,8 +801,9 @@ impl Worker {
                 // Validated by `Config::from_parts`.
                 internal: parse_cidrs(&cfg.discovery.internal_cidrs).unwrap_or_default(),
                 trusted: parse_cidrs(&cfg.discovery.trusted_proxies).unwrap_or_default(),
-                records: Vec::new(),
-                sampled: std::collections::HashMap::new(),
+                agg: Aggregate::default(),
+                enabled: cfg.discovery.enabled,
+                shapes: std::collections::HashSet::new(),
             },
             table: FlowTable::new(&cfg.flow, cfg.workers),
             tcp_cfg: cfg.tcp.clone(),
@@ -896,7 +938,7 @@ impl Worker {
             Ctrl::Tick(ts) => {
                 self.table.advance(ts);
                 self.emit_ended();
-                self.send_events();
+                self.send_events(true);
                 false
             }
             Ctrl::Report { seq, last } => {
@@ -904,7 +946,7 @@ impl Worker {
                     self.table.flush();
                     self.emit_ended();
                 }
-                self.send_events();
+                self.send_events(true);
                 self.report.flows = self.table.counters.clone();
                 self.report.tcp = self.tcp;
                 self.report.tcp_buffered = self.budget.used as u64;
@@ -952,18 +994,25 @@ impl Worker {
                 emit.line(&flow_event(sensor, &key, &flow, reason), report);
             }
         }
-        if self.emit.out.len() >= EVENT_CHUNK {
-            self.send_events();
+        let full = self.analyzer.agg.len() >= AGGREGATE_KEYS;
+        if self.emit.out.len() >= EVENT_CHUNK || full {
+            self.send_events(full);
         }
     }
 
-    fn send_events(&mut self) {
-        if self.emit.out.is_empty() && self.analyzer.records.is_empty() {
+    /// Sends the serialised events, and the summed calls when `with_calls` (at clock ticks
+    /// and reports, so the owner sums many calls per key, or when the aggregate is full).
+    fn send_events(&mut self, with_calls: bool) {
+        if self.emit.out.is_empty() && (!with_calls || self.analyzer.agg.is_empty()) {
             return;
         }
         let buf = std::mem::replace(&mut self.emit.out, Vec::with_capacity(EVENT_CHUNK * 2));
         let count = std::mem::take(&mut self.emit.count);
-        let records = std::mem::take(&mut self.analyzer.records);
+        let records = if with_calls {
+            self.analyzer.agg.take()
+        } else {
+            Vec::new()
+        };
         let _ = self.sink_tx.send(SinkMsg::Events {
             buf,
             count,
@@ -1196,8 +1245,8 @@ fn sink_loop(
                 records,
             } => {
                 write(&mut w, &mut counters, &mut error, &buf, count);
-                for r in &records {
-                    disc.discovery.record(r);
+                for p in records {
+                    disc.discovery.record_partial(p);
                 }
                 None
             }

@@ -26,6 +26,8 @@ pub struct SchemaLimits {
     pub max_depth: usize,
     /// Properties kept per object; more set `truncated`. Default 200.
     pub max_properties: usize,
+    /// Array elements looked at (the first ones; a list's items share a shape). Default 8.
+    pub max_array_items: usize,
 }
 
 impl Default for SchemaLimits {
@@ -33,6 +35,7 @@ impl Default for SchemaLimits {
         SchemaLimits {
             max_depth: 8,
             max_properties: 200,
+            max_array_items: 8,
         }
     }
 }
@@ -140,7 +143,7 @@ impl Schema {
                     return s;
                 }
                 let mut items: Option<Schema> = None;
-                for el in a {
+                for el in a.iter().take(limits.max_array_items.max(1)) {
                     let e = Self::infer_at(el, limits, depth + 1);
                     match items.as_mut() {
                         Some(i) => i.merge_at(&e, limits, depth + 1),
@@ -152,6 +155,35 @@ impl Schema {
             _ => {}
         }
         s
+    }
+
+    /// The shape of a JSON document read straight from bytes, without building a
+    /// `serde_json::Value` (array elements past `max_array_items` and values past the
+    /// limits are skipped, not allocated). `None` when the bytes are not one JSON value.
+    pub fn from_json_slice(bytes: &[u8], limits: &SchemaLimits) -> Option<Schema> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let s = ShapeSeed { limits, depth: 0 }.deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        Some(s)
+    }
+
+    /// A fingerprint of the shape of a JSON document (the set of field paths and their
+    /// types, in any order), read without allocating: equal shapes give equal fingerprints,
+    /// so a caller can build and merge a [`Schema`] only for shapes it has not seen.
+    /// `None` when the bytes are not one JSON value.
+    pub fn fingerprint(bytes: &[u8], limits: &SchemaLimits) -> Option<u64> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let fp = PrintSeed {
+            limits,
+            depth: 0,
+            path: 0x9e37_79b9_7f4a_7c15,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some(fp)
     }
 
     /// Folds another shape in, with the default limits.
@@ -296,6 +328,221 @@ impl Schema {
     }
 }
 
+/// Builds a [`Schema`] while deserialising (see [`Schema::from_json_slice`]).
+struct ShapeSeed<'a> {
+    limits: &'a SchemaLimits,
+    depth: usize,
+}
+
+impl ShapeSeed<'_> {
+    fn leaf(t: JsonType) -> Schema {
+        let mut s = Schema {
+            samples: 1,
+            ..Schema::default()
+        };
+        s.types.insert(t);
+        s
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ShapeSeed<'_> {
+    type Value = Schema;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Schema, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ShapeSeed<'_> {
+    type Value = Schema;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Schema, E> {
+        Ok(Self::leaf(JsonType::Boolean))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Schema, E> {
+        Ok(Self::leaf(JsonType::Integer))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Schema, E> {
+        Ok(Self::leaf(JsonType::Integer))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Schema, E> {
+        Ok(Self::leaf(JsonType::Number))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Schema, E> {
+        Ok(Self::leaf(JsonType::String))
+    }
+    fn visit_unit<E>(self) -> Result<Schema, E> {
+        Ok(Self::leaf(JsonType::Null))
+    }
+    fn visit_none<E>(self) -> Result<Schema, E> {
+        Ok(Self::leaf(JsonType::Null))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Schema, A::Error> {
+        let mut s = Self::leaf(JsonType::Object);
+        s.object_samples = 1;
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if self.depth >= self.limits.max_depth
+                || s.properties.len() >= self.limits.max_properties
+            {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                s.truncated = true;
+                continue;
+            }
+            let child = map.next_value_seed(ShapeSeed {
+                limits: self.limits,
+                depth: self.depth + 1,
+            })?;
+            let k = k.into_owned();
+            s.required.insert(k.clone());
+            s.properties.insert(k, child);
+        }
+        Ok(s)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Schema, A::Error> {
+        let mut s = Self::leaf(JsonType::Array);
+        let mut items: Option<Schema> = None;
+        let mut seen = 0usize;
+        if self.depth >= self.limits.max_depth {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                s.truncated = true;
+            }
+            return Ok(s);
+        }
+        while seen < self.limits.max_array_items.max(1) {
+            let seed = ShapeSeed {
+                limits: self.limits,
+                depth: self.depth + 1,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(e) => match items.as_mut() {
+                    Some(i) => i.merge_at(&e, self.limits, self.depth + 1),
+                    None => items = Some(e),
+                },
+                None => break,
+            }
+            seen += 1;
+        }
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        s.items = items.map(Box::new);
+        Ok(s)
+    }
+}
+
+/// Hashes the shape while deserialising (see [`Schema::fingerprint`]): each value adds
+/// hash(path, type) to the sum, so field order does not matter.
+struct PrintSeed<'a> {
+    limits: &'a SchemaLimits,
+    depth: usize,
+    path: u64,
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    // splitmix64 finaliser over the pair.
+    let mut z = a ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn hash_str(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl PrintSeed<'_> {
+    fn leaf(&self, t: JsonType) -> u64 {
+        mix(self.path, t as u64 + 1)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for PrintSeed<'_> {
+    type Value = u64;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PrintSeed<'_> {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<u64, E> {
+        Ok(self.leaf(JsonType::Boolean))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<u64, E> {
+        Ok(self.leaf(JsonType::Integer))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<u64, E> {
+        Ok(self.leaf(JsonType::Integer))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<u64, E> {
+        Ok(self.leaf(JsonType::Number))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<u64, E> {
+        Ok(self.leaf(JsonType::String))
+    }
+    fn visit_unit<E>(self) -> Result<u64, E> {
+        Ok(self.leaf(JsonType::Null))
+    }
+    fn visit_none<E>(self) -> Result<u64, E> {
+        Ok(self.leaf(JsonType::Null))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
+        let mut sum = self.leaf(JsonType::Object);
+        let mut n = 0usize;
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if self.depth >= self.limits.max_depth || n >= self.limits.max_properties {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
+            n += 1;
+            let child = map.next_value_seed(PrintSeed {
+                limits: self.limits,
+                depth: self.depth + 1,
+                path: mix(self.path, hash_str(&k)),
+            })?;
+            sum = sum.wrapping_add(child);
+        }
+        Ok(sum)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+        let mut sum = self.leaf(JsonType::Array);
+        // Items add the same as one item of each shape: collect distinct item prints.
+        let mut items: [u64; 8] = [0; 8];
+        let mut kinds = 0usize;
+        let mut seen = 0usize;
+        while seen < self.limits.max_array_items.max(1) && self.depth < self.limits.max_depth {
+            let seed = PrintSeed {
+                limits: self.limits,
+                depth: self.depth + 1,
+                path: mix(self.path, 0x5b5d),
+            };
+            match seq.next_element_seed(seed)? {
+                Some(p) => {
+                    if !items[..kinds].contains(&p) && kinds < items.len() {
+                        items[kinds] = p;
+                        kinds += 1;
+                        sum = sum.wrapping_add(p);
+                    }
+                }
+                None => break,
+            }
+            seen += 1;
+        }
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(sum)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -393,6 +640,7 @@ mod tests {
         let limits = SchemaLimits {
             max_depth: 2,
             max_properties: 3,
+            ..SchemaLimits::default()
         };
         let s = Schema::infer_with(&json!({"a": {"b": {"c": 1}}}), &limits);
         assert!(!s.truncated);
@@ -478,5 +726,35 @@ mod tests {
             prop_assert!(o.is_object());
             prop_assert!(!o.to_string().contains("\"type\":\"null\""));
         }
+    }
+
+    #[test]
+    fn shape_from_bytes_matches_infer() {
+        let docs = [
+            json!({"a": 1, "b": [1, "x", null], "c": {"d": 2.5}, "e": true}),
+            json!([{"id": 1, "tags": ["a"]}, {"id": 2, "name": "n"}]),
+            json!("text"),
+            json!(null),
+            json!({"deep": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}}}),
+        ];
+        for d in docs {
+            let bytes = serde_json::to_vec(&d).unwrap();
+            let a = Schema::from_json_slice(&bytes, &SchemaLimits::default()).unwrap();
+            assert_eq!(a, Schema::infer(&d), "{d}");
+        }
+        assert!(Schema::from_json_slice(b"{\"a\": ", &SchemaLimits::default()).is_none());
+        assert!(Schema::from_json_slice(b"{} trailing", &SchemaLimits::default()).is_none());
+    }
+
+    #[test]
+    fn fingerprints_follow_the_shape() {
+        let l = SchemaLimits::default();
+        let fp = |v: serde_json::Value| Schema::fingerprint(&serde_json::to_vec(&v).unwrap(), &l);
+        assert_eq!(fp(json!({"a": 1, "b": "x"})), fp(json!({"b": "y", "a": 7})));
+        assert_eq!(fp(json!([{"id": 1}, {"id": 2}])), fp(json!([{"id": 9}])));
+        assert_ne!(fp(json!({"a": 1})), fp(json!({"a": "1"})));
+        assert_ne!(fp(json!({"a": 1})), fp(json!({"b": 1})));
+        assert_ne!(fp(json!({"a": {"b": 1}})), fp(json!({"a": 1, "b": 1})));
+        assert!(Schema::fingerprint(b"{", &l).is_none());
     }
 }
