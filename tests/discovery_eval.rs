@@ -76,6 +76,14 @@ struct Score {
     fn_: Vec<String>,
 }
 
+fn f1(precision: f64, recall: f64) -> f64 {
+    if precision + recall == 0.0 {
+        0.0
+    } else {
+        2.0 * precision * recall / (precision + recall)
+    }
+}
+
 fn score(got: &BTreeSet<String>, want: &BTreeSet<String>) -> Score {
     let tp = got.intersection(want).count() as f64;
     let precision = if got.is_empty() {
@@ -88,15 +96,10 @@ fn score(got: &BTreeSet<String>, want: &BTreeSet<String>) -> Score {
     } else {
         tp / want.len() as f64
     };
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
     Score {
         precision,
         recall,
-        f1,
+        f1: f1(precision, recall),
         fp: got.difference(want).cloned().collect(),
         fn_: want.difference(got).cloned().collect(),
     }
@@ -138,15 +141,10 @@ fn detection(got: &BTreeSet<String>, want: &BTreeSet<String>) -> Score {
     } else {
         (got.len() - fp.len()) as f64 / got.len() as f64
     };
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
     Score {
         precision,
         recall,
-        f1,
+        f1: f1(precision, recall),
         fp,
         fn_,
     }

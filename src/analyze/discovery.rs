@@ -122,6 +122,15 @@ pub struct DiscoveryCounters {
     pub state_save_errors: u64,
 }
 
+/// Inventory findings are high when the internet can reach the endpoint, else medium.
+fn exposed_severity(exposure: &str) -> &'static str {
+    if exposure == "internet" {
+        "high"
+    } else {
+        "medium"
+    }
+}
+
 /// The owner (see the module docs).
 pub struct Discovery {
     inv: Inventory,
@@ -227,11 +236,7 @@ impl Discovery {
             match self.operation(e) {
                 None => out.push(Finding {
                     kind: "shadow_api",
-                    severity: if exposure == "internet" {
-                        "high"
-                    } else {
-                        "medium"
-                    },
+                    severity: exposed_severity(exposure),
                     owasp: inventory,
                     evidence: json!({
                         "reason": if e.from_spec {
@@ -246,11 +251,7 @@ impl Discovery {
                     if op.deprecated {
                         out.push(Finding {
                             kind: "zombie_api",
-                            severity: if exposure == "internet" {
-                                "high"
-                            } else {
-                                "medium"
-                            },
+                            severity: exposed_severity(exposure),
                             owasp: inventory,
                             evidence: json!({
                                 "reason": "deprecated operation still called",
@@ -312,11 +313,7 @@ impl Discovery {
             if !e.from_spec && !b.endpoints.contains(&e.key) {
                 out.push(Finding {
                     kind: "shadow_api",
-                    severity: if e.stats.exposure() == "internet" {
-                        "high"
-                    } else {
-                        "medium"
-                    },
+                    severity: exposed_severity(e.stats.exposure()),
                     owasp: "API9:2023 Improper Inventory Management",
                     evidence: json!({
                         "reason": "not in the baseline",
@@ -369,28 +366,10 @@ impl Discovery {
     }
 
     fn api_endpoint_event(&self, ts: u64, e: &EndpointView<'_>) -> Value {
-        let s = e.stats;
-        let status: Map<String, Value> = s
-            .status_counts
-            .iter()
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect();
-        let mut api = json!({
-            "host": e.key.host,
-            "method": e.key.method,
-            "endpoint": e.key.template,
-            "first_seen": Timestamp(s.first_seen),
-            "last_seen": Timestamp(s.last_seen),
-            "calls": s.calls,
-            "status_counts": status,
-            "auth_schemes": s.auth_schemes,
-            "sensitive_types": s.sensitive_types,
-            "documented": Value::Null,
-            "deprecated": false,
-            "from_spec": e.from_spec,
-            "exposure": s.exposure(),
-            "clients": s.clients.len() as u64 + s.clients_over_cap,
-        });
+        let mut api = Value::Object(e.summary());
+        api["documented"] = Value::Null;
+        api["deprecated"] = json!(false);
+        api["from_spec"] = json!(e.from_spec);
         if self.specs.is_some() {
             let op = self.operation(e);
             api["documented"] = json!(op.is_some());

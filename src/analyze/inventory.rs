@@ -477,6 +477,38 @@ pub struct EndpointView<'a> {
     pub from_spec: bool,
 }
 
+impl EndpointView<'_> {
+    /// The fields every report of an endpoint shares (`api_endpoint` events and the JSON
+    /// export): host, method, endpoint, first/last seen, calls, status counts, auth
+    /// schemes, sensitive types, exposure and distinct clients.
+    pub fn summary(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let s = self.stats;
+        let status: serde_json::Map<String, serde_json::Value> = s
+            .status_counts
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let v = json!({
+            "host": self.key.host,
+            "method": self.key.method,
+            "endpoint": self.key.template,
+            "first_seen": crate::event::Timestamp(s.first_seen),
+            "last_seen": crate::event::Timestamp(s.last_seen),
+            "calls": s.calls,
+            "status_counts": status,
+            "auth_schemes": s.auth_schemes,
+            "sensitive_types": s.sensitive_types,
+            "exposure": s.exposure(),
+            "clients": s.clients.len() as u64 + s.clients_over_cap,
+        });
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
 impl Inventory {
     pub fn new(cfg: TemplateConfig) -> Self {
         Inventory {
@@ -699,28 +731,19 @@ mod tests {
             state: back,
             ..Inventory::default()
         };
-        let a: Vec<_> = inv
-            .endpoints()
-            .iter()
-            .map(|e| {
-                (
-                    e.key.clone(),
-                    e.stats.calls,
-                    e.stats.latency_us.quantile(0.5),
-                )
-            })
-            .collect();
-        let b: Vec<_> = inv2
-            .endpoints()
-            .iter()
-            .map(|e| {
-                (
-                    e.key.clone(),
-                    e.stats.calls,
-                    e.stats.latency_us.quantile(0.5),
-                )
-            })
-            .collect();
+        let view = |inv: &Inventory| -> Vec<_> {
+            inv.endpoints()
+                .iter()
+                .map(|e| {
+                    (
+                        e.key.clone(),
+                        e.stats.calls,
+                        e.stats.latency_us.quantile(0.5),
+                    )
+                })
+                .collect()
+        };
+        let (a, b) = (view(&inv), view(&inv2));
         assert_eq!(a, b);
         assert_eq!(a.len(), 2);
         assert!(inv2

@@ -157,35 +157,18 @@ pub fn export_json(inv: &Inventory, specs: Option<&SpecSet>, dormant_after_us: u
     let mut dormant = Vec::new();
     for e in &eps {
         let s = e.stats;
-        let status: Map<String, Value> = s
-            .status_counts
-            .iter()
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect();
         let op = documented(specs, &e.key);
-        let mut v = json!({
-            "host": e.key.host,
-            "method": e.key.method,
-            "endpoint": e.key.template,
-            "first_seen": Timestamp(s.first_seen),
-            "last_seen": Timestamp(s.last_seen),
-            "calls": s.calls,
-            "status_counts": status,
-            "latency_ms": {
-                "p50": s.latency_us.quantile(0.5).map(|u| u as f64 / 1000.0),
-                "p95": s.latency_us.quantile(0.95).map(|u| u as f64 / 1000.0),
-                "p99": s.latency_us.quantile(0.99).map(|u| u as f64 / 1000.0),
-            },
-            "auth_schemes": s.auth_schemes,
-            "sensitive_types": s.sensitive_types,
-            "request_content_types": s.request_content_types,
-            "response_content_types": s.response_content_types,
-            "query_params": s.query_params,
-            "exposure": s.exposure(),
-            "clients": s.clients.len() as u64 + s.clients_over_cap,
-            "documented": specs.map(|_| op.is_some()),
-            "deprecated": op.is_some_and(|o| o.deprecated),
+        let mut v = Value::Object(e.summary());
+        v["latency_ms"] = json!({
+            "p50": s.latency_us.quantile(0.5).map(|u| u as f64 / 1000.0),
+            "p95": s.latency_us.quantile(0.95).map(|u| u as f64 / 1000.0),
+            "p99": s.latency_us.quantile(0.99).map(|u| u as f64 / 1000.0),
         });
+        v["request_content_types"] = json!(s.request_content_types);
+        v["response_content_types"] = json!(s.response_content_types);
+        v["query_params"] = json!(s.query_params);
+        v["documented"] = json!(specs.map(|_| op.is_some()));
+        v["deprecated"] = json!(op.is_some_and(|o| o.deprecated));
         if let Some(sc) = &s.request_schema {
             v["request_schema"] = sc.to_openapi();
         }
