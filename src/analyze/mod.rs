@@ -1,4 +1,7 @@
-//! Stage 6 (analyze, per transaction and across workers): API discovery.
+//! Stage 6 (analyze, per transaction and across workers): API discovery, and the sensitive
+//! data (`sensitive`) and credential (`auth`) analyzers. The last two are complete and tested
+//! on their own; their findings and the `auth`/`sensitive` fields of `http` events are wired
+//! into the pipeline with issue 6.
 //!
 //! Workers map each [`crate::http::Transaction`] to an endpoint template with a
 //! [`Templater`] (the spec's template when a loaded spec documents the path, else the latest
@@ -7,10 +10,12 @@
 //! templates from every worker's calls, keeps the inventory and raises API findings. Nothing
 //! on the packet path locks: shapes and specs are immutable `Arc`s, swapped by message.
 
+pub mod auth;
 pub mod discovery;
 pub mod exposure;
 pub mod inventory;
 pub mod report;
+pub mod sensitive;
 pub mod spec;
 pub mod template;
 
