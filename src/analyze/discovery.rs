@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 use super::inventory::{EndpointKey, EndpointView, Inventory, InventoryState, Partial, TxRecord};
 use super::spec::{Operation, SpecSet};
 use super::template::{PathTrie, TemplateConfig};
+use super::Severity;
 use crate::event::{self, EventId, Timestamp};
 
 /// File name of the inventory in the data directory.
@@ -123,11 +124,11 @@ pub struct DiscoveryCounters {
 }
 
 /// Inventory findings are high when the internet can reach the endpoint, else medium.
-fn exposed_severity(exposure: &str) -> &'static str {
+fn exposed_severity(exposure: &str) -> Severity {
     if exposure == "internet" {
-        "high"
+        Severity::High
     } else {
-        "medium"
+        Severity::Medium
     }
 }
 
@@ -146,7 +147,7 @@ pub struct Discovery {
 /// A finding about one endpoint, before it becomes an event.
 struct Finding {
     kind: &'static str,
-    severity: &'static str,
+    severity: Severity,
     owasp: &'static str,
     evidence: Value,
 }
@@ -300,7 +301,7 @@ impl Discovery {
                         ev.insert("spec".into(), json!(op.origin));
                         out.push(Finding {
                             kind: "spec_drift",
-                            severity: "low",
+                            severity: Severity::Low,
                             owasp: inventory,
                             evidence: Value::Object(ev),
                         });

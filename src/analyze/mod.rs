@@ -16,6 +16,7 @@ pub mod exposure;
 pub mod inventory;
 pub mod report;
 pub mod sensitive;
+pub mod severity;
 pub mod spec;
 pub mod template;
 
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use severity::Severity;
 use spec::SpecSet;
 use template::{PathTrie, TemplateConfig};
 

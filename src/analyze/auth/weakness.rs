@@ -30,35 +30,7 @@ use super::credential::Fingerprint;
 use super::scheme::Scheme;
 use super::AuthInfo;
 
-/// `finding.severity`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// The `finding.severity` value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::analyze::severity::Severity;
 
 /// An OWASP API Security Top 10 (2023) category. Displays and serialises as
 /// `API2:2023 Broken Authentication`.

@@ -119,40 +119,7 @@ pub struct CustomRule {
     pub severity: String,
 }
 
-/// Severity of a data type, as in `finding.severity`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// The EVENTS.md name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// Parses an EVENTS.md name.
-    pub fn from_name(s: &str) -> Option<Severity> {
-        Some(match s {
-            "info" => Severity::Info,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
-    }
-}
+pub use crate::analyze::severity::Severity;
 
 /// Why a [`SensitiveConfig`] could not be built into a detector.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
