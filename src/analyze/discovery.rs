@@ -442,7 +442,7 @@ impl Discovery {
 mod tests {
     use super::*;
 
-    fn rec(path: &str, ts: u64) -> TxRecord {
+    fn rec(path: &str, ts: u64) -> TxRecord<'_> {
         TxRecord {
             ts,
             flow_id: ts,

@@ -12,6 +12,7 @@
 //! endpoint (and per finding kind), in template order, with ids derived from what they are
 //! about.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -27,29 +28,30 @@ pub const MAX_CLIENTS: usize = 256;
 /// Query parameter names, content types, schemes and data types kept per endpoint.
 pub const MAX_NAMES: usize = 64;
 
-/// What a worker reports about one transaction that had a request.
+/// What a worker reports about one transaction that had a request. Text borrows from the
+/// transaction where it can, so filing a call allocates nothing for a known endpoint.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct TxRecord {
+pub struct TxRecord<'a> {
     /// Packet time (µs) of the first request byte.
     pub ts: u64,
     pub flow_id: u64,
     pub tx_id: u64,
     /// Lower-cased host, without a default port; empty when the request named none.
-    pub host: String,
-    pub method: String,
+    pub host: Cow<'a, str>,
+    pub method: Cow<'a, str>,
     /// Raw path without the query.
-    pub path: String,
+    pub path: Cow<'a, str>,
     pub status: Option<u16>,
     pub latency_us: Option<u64>,
-    pub request_content_type: Option<String>,
-    pub response_content_type: Option<String>,
-    pub query_params: Vec<String>,
+    pub request_content_type: Option<Cow<'a, str>>,
+    pub response_content_type: Option<Cow<'a, str>>,
+    pub query_params: Vec<Cow<'a, str>>,
     /// The calling address (after trusted-proxy resolution).
     pub client: Option<IpAddr>,
     /// The client address is inside the internal ranges.
     pub client_internal: bool,
-    pub auth_scheme: Option<String>,
-    pub sensitive_types: Vec<String>,
+    pub auth_scheme: Option<Cow<'a, str>>,
+    pub sensitive_types: Vec<Cow<'a, str>>,
     /// Shape of the JSON request body (sampled by the worker).
     pub request_schema: Option<Schema>,
     /// Shape of the JSON response body (sampled by the worker).
@@ -380,43 +382,57 @@ pub const AGGREGATE_KEYS: usize = 4096;
 /// [`Fold`] the inventory uses, so the result does not depend on how calls were grouped.
 #[derive(Debug, Default)]
 pub struct Aggregate {
-    map: std::collections::HashMap<String, Partial>,
+    /// Keyed by a hash of (method, host, path, from spec); a bucket holds the (rare)
+    /// colliding keys, so adding a call to a known key allocates nothing.
+    map: std::collections::HashMap<u64, Vec<Partial>>,
+    len: usize,
 }
 
 impl Aggregate {
-    /// Adds one call; `path` is its canonical path or spec template.
-    pub fn add(&mut self, r: &TxRecord, path: &str, from_spec: bool) {
-        let key = format!(
-            "{}\u{0}{}\u{0}{}\u{0}{}",
-            r.method,
-            r.host,
-            path,
-            u8::from(from_spec)
-        );
-        self.map
-            .entry(key)
-            .or_insert_with(|| Partial {
-                host: r.host.clone(),
-                method: r.method.clone(),
-                path: path.to_string(),
-                from_spec,
-                stats: EndpointStats::default(),
-            })
-            .stats
-            .add(r);
+    /// The key hash [`Aggregate::add`] wants for a call (callers may reuse it for their own
+    /// per-endpoint bookkeeping).
+    pub fn key_hash(method: &str, host: &str, path: &str, from_spec: bool) -> u64 {
+        use std::hash::BuildHasher;
+        foldhash::fast::FixedState::with_seed(0xa66e).hash_one((method, host, path, from_spec))
+    }
+
+    /// Adds one call; `path` is its canonical path or spec template and `hash` is
+    /// [`Aggregate::key_hash`] of the key.
+    pub fn add(&mut self, r: &TxRecord, path: &str, from_spec: bool, hash: u64) {
+        let bucket = self.map.entry(hash).or_default();
+        let i = match bucket.iter().position(|p| {
+            p.from_spec == from_spec && p.path == path && p.host == r.host && p.method == r.method
+        }) {
+            Some(i) => i,
+            None => {
+                bucket.push(Partial {
+                    host: r.host.to_string(),
+                    method: r.method.to_string(),
+                    path: path.to_string(),
+                    from_spec,
+                    stats: EndpointStats::default(),
+                });
+                self.len += 1;
+                bucket.len() - 1
+            }
+        };
+        if let Some(p) = bucket.get_mut(i) {
+            p.stats.add(r);
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
 
     /// Everything summed so far, leaving the aggregate empty.
     pub fn take(&mut self) -> Vec<Partial> {
-        self.map.drain().map(|(_, p)| p).collect()
+        self.len = 0;
+        self.map.drain().flat_map(|(_, b)| b).collect()
     }
 }
 
@@ -534,7 +550,7 @@ impl Inventory {
             .trie
             .data_mut(node, &r.host)
             .0
-            .entry(r.method.clone())
+            .entry(r.method.to_string())
             .or_default()
             .add(r);
     }
@@ -605,14 +621,14 @@ impl Inventory {
 mod tests {
     use super::*;
 
-    fn rec(host: &str, method: &str, path: &str, ts: u64) -> TxRecord {
+    fn rec(host: &str, method: &str, path: &str, ts: u64) -> TxRecord<'static> {
         TxRecord {
             ts,
             flow_id: ts,
             tx_id: 0,
-            host: host.into(),
-            method: method.into(),
-            path: path.into(),
+            host: host.to_string().into(),
+            method: method.to_string().into(),
+            path: path.to_string().into(),
             status: Some(200),
             latency_us: Some(1500),
             client: Some("203.0.113.9".parse().unwrap()),
@@ -703,7 +719,7 @@ mod tests {
         let mut s = EndpointStats::default();
         for i in 0..(MAX_NAMES + 10) {
             let mut r = rec("h", "GET", "/x", 1);
-            r.query_params = vec![format!("q{i}")];
+            r.query_params = vec![format!("q{i}").into()];
             r.client = Some(IpAddr::from([198, 51, (i / 256) as u8, (i % 256) as u8]));
             s.add(&r);
         }

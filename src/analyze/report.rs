@@ -289,7 +289,7 @@ mod tests {
                     flow_id: i,
                     host: "api.example".into(),
                     method: "GET".into(),
-                    path: format!("/users/{i}"),
+                    path: format!("/users/{i}").into(),
                     status: Some(if i == 4 { 404 } else { 200 }),
                     latency_us: Some(2000),
                     ..TxRecord::default()

@@ -30,6 +30,7 @@
 //! paths are folded into their deepest known prefix); each limit hit is counted in
 //! [`TrieCounters`]. Nothing here panics on any input.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -913,12 +914,12 @@ impl<T: Fold> PathTrie<T> {
     }
 
     /// The template `path` maps to now, without learning anything.
-    pub fn lookup(&self, path: &str, cfg: &TemplateConfig) -> String {
-        let mut out = String::new();
+    pub fn lookup<'a>(&'a self, path: &'a str, cfg: &TemplateConfig) -> String {
+        let mut out = String::with_capacity(path.len() + 8);
         let mut at = Some(ROOT);
         // Parameter names used so far (for paths that leave the known trie).
-        let mut names: Vec<String> = Vec::new();
-        let mut parent_lit: Option<String> = None;
+        let mut names: Vec<Cow<'a, str>> = Vec::new();
+        let mut parent_lit: Option<&'a str> = None;
         let mut depth = 0usize;
         let mut segs = segments(path).peekable();
         while let Some(seg) = segs.next() {
@@ -940,29 +941,25 @@ impl<T: Fold> PathTrie<T> {
                                     out.push('{');
                                     out.push_str(&node.name);
                                     out.push('}');
-                                    names.push(node.name.clone());
+                                    names.push(Cow::Borrowed(&node.name));
                                 }
                             }
-                            parent_lit = node.lit.clone();
+                            parent_lit = node.lit.as_deref();
                             at = Some(n);
                         }
                         (None, Step::Literal) => {
                             out.push_str(seg);
-                            parent_lit = Some(seg.to_string());
+                            parent_lit = Some(seg);
                             at = None;
                         }
                         (None, Step::Param(kind)) => {
-                            let parent = if id == ROOT {
-                                None
-                            } else {
-                                parent_lit.as_deref()
-                            };
-                            let taken: Vec<&str> = names.iter().map(String::as_str).collect();
+                            let parent = if id == ROOT { None } else { parent_lit };
+                            let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
                             let name = unique_name(base_name(parent, kind), &taken);
                             out.push('{');
                             out.push_str(&name);
                             out.push('}');
-                            names.push(name);
+                            names.push(Cow::Owned(name));
                             parent_lit = None;
                             at = None;
                         }
@@ -973,20 +970,19 @@ impl<T: Fold> PathTrie<T> {
                     if !is_protected(seg, depth, &cfg.keep_words) && (!last || !is_static_file(seg))
                     {
                         if let Some(kind) = classify(seg) {
-                            let taken: Vec<&str> = names.iter().map(String::as_str).collect();
-                            let name =
-                                unique_name(base_name(parent_lit.as_deref(), Some(kind)), &taken);
+                            let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
+                            let name = unique_name(base_name(parent_lit, Some(kind)), &taken);
                             out.push('{');
                             out.push_str(&name);
                             out.push('}');
-                            names.push(name);
+                            names.push(Cow::Owned(name));
                             parent_lit = None;
                             depth += 1;
                             continue;
                         }
                     }
                     out.push_str(seg);
-                    parent_lit = Some(seg.to_string());
+                    parent_lit = Some(seg);
                 }
             }
             depth += 1;

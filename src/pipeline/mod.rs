@@ -17,6 +17,7 @@
 //! - shutdown is passed in as a channel: when it fires or disconnects, capture stops, the
 //!   queues drain, every flow is flushed, the sink flushes, and the final `stats` is written.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::io::Write;
@@ -642,43 +643,38 @@ struct Analyzer {
 /// Shape fingerprints a worker remembers (cleared when full).
 const SHAPES_SEEN: usize = 65_536;
 
-/// Body schemas are inferred for request bodies and error response bodies of at most
-/// `SCHEMA_ALWAYS` bytes (cheap, and what drift checks need) and for one transaction in
-/// `SCHEMA_SAMPLE_EVERY`, chosen by a hash of (flow id, tx id). Both depend only on the
-/// transaction, so the inventory's body shapes are the same whatever the number of workers.
+/// Body shapes are read for one transaction in `SCHEMA_SAMPLE_EVERY` and, among request
+/// bodies and error response bodies of at most `SCHEMA_ALWAYS` bytes (cheap, and what drift
+/// checks need), for every one of a documented endpoint and one in `SCHEMA_SMALL_EVERY`
+/// of the others. Transactions are chosen by a hash of (flow id, tx id), so the
+/// inventory's body shapes are the same whatever the number of workers. A shape is
+/// fingerprinted first and built only when the worker has not seen it for the endpoint,
+/// which does not change the union either.
 const SCHEMA_ALWAYS: usize = 2048;
 const SCHEMA_SAMPLE_EVERY: u64 = 64;
+const SCHEMA_SMALL_EVERY: u64 = 8;
 /// Bodies larger than this are not parsed for their shape.
 const SCHEMA_MAX_BODY: usize = 256 << 10;
 
-/// The shape of a complete JSON body.
-fn body_schema(
-    content_type: Option<&str>,
-    body: &crate::http::Body,
-) -> Option<crate::analyze::spec::Schema> {
-    if body.truncated
-        || body.data.is_empty()
-        || body.data.len() > SCHEMA_MAX_BODY
-        || !content_type.is_some_and(|c| c.contains("json"))
-    {
-        return None;
-    }
-    crate::analyze::spec::Schema::from_json_slice(&body.data, &Default::default())
-}
-
 /// Query parameter names reported per transaction.
 const MAX_QUERY_NAMES: usize = 32;
+/// Longer query parameter names are cut to this many characters.
+const QUERY_NAME_CHARS: usize = 128;
 
-fn query_names(q: &str) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
+fn query_names(q: &str) -> Vec<Cow<'_, str>> {
+    let mut v: Vec<Cow<'_, str>> = Vec::new();
     for part in q.split('&').filter(|p| !p.is_empty()) {
         let name = part.split('=').next().unwrap_or(part);
         let name = crate::analyze::spec::percent_decode(name);
-        if !name.is_empty() && !v.iter().any(|n| *n == name) {
+        if !name.is_empty() && !v.contains(&name) {
             if v.len() == MAX_QUERY_NAMES {
                 break;
             }
-            v.push(name.chars().take(128).collect());
+            let name = match name.char_indices().nth(QUERY_NAME_CHARS) {
+                Some((end, _)) => Cow::Owned(name[..end].to_string()),
+                None => name,
+            };
+            v.push(name);
         }
     }
     v
@@ -689,6 +685,7 @@ impl Analyzer {
     fn analyze(
         &mut self,
         ev_host: Option<&str>,
+        content_types: (Option<&str>, Option<&str>),
         client: std::net::IpAddr,
         flow_id: u64,
         tx: &Transaction,
@@ -705,59 +702,58 @@ impl Analyzer {
         let (endpoint, from_spec) = self.templater.endpoint_and_source(host, &req.path);
         let caller = exposure::client_address(client, req, &self.trusted);
         let resp = tx.response.as_ref();
-        let request_content_type = req.content_type();
-        let response_content_type = resp.and_then(|r| r.content_type());
-        let sample = foldhash::fast::FixedState::with_seed(0x5c4e).hash_one((flow_id, tx.tx_id))
-            % SCHEMA_SAMPLE_EVERY
-            == 0;
+        let (request_content_type, response_content_type) = content_types;
+        let pick = foldhash::fast::FixedState::with_seed(0x5c4e).hash_one((flow_id, tx.tx_id));
+        let sample = pick % SCHEMA_SAMPLE_EVERY == 0;
+        // Small request and error bodies: every one for a documented endpoint (drift
+        // findings need each field), one in `SCHEMA_SMALL_EVERY` otherwise.
+        let small_pick = from_spec || pick % SCHEMA_SMALL_EVERY == 0;
         let small = |b: &crate::http::Body| b.data.len() <= SCHEMA_ALWAYS;
-        let ep_hash =
-            foldhash::fast::FixedState::with_seed(0x5c4f).hash_one((&req.method, &endpoint, host));
+        let ep_hash = Aggregate::key_hash(&req.method, host, &endpoint, from_spec);
         // `slot`: 0 for the request body, else the response status (shapes are kept per
         // status).
-        let mut shape = |ct: Option<&str>, b: &crate::http::Body, always: bool, slot: u16| {
-            if sample {
-                return body_schema(ct, b);
-            }
-            if !always || !small(b) || !ct.is_some_and(|c| c.contains("json")) {
+        let mut shape = |ct: Option<&str>, b: &crate::http::Body, small_kind: bool, slot: u16| {
+            if !(sample || (small_kind && small_pick && small(b))) {
                 return None;
             }
-            // Small bodies: a cheap fingerprint first; only a shape this worker has not
-            // seen for this endpoint is built (the union is the same either way).
+            if b.truncated
+                || b.data.is_empty()
+                || b.data.len() > SCHEMA_MAX_BODY
+                || !ct.is_some_and(|c| c.contains("json"))
+            {
+                return None;
+            }
+            // A cheap fingerprint first; only a shape this worker has not seen for this
+            // endpoint is built (the union of shapes is the same either way).
             let fp = crate::analyze::spec::Schema::fingerprint(&b.data, &Default::default())?;
             if self.shapes.len() >= SHAPES_SEEN {
                 self.shapes.clear();
             }
             if self.shapes.insert((ep_hash ^ u64::from(slot), fp)) {
-                body_schema(ct, b)
+                crate::analyze::spec::Schema::from_json_slice(&b.data, &Default::default())
             } else {
                 None
             }
         };
-        let request_schema = shape(request_content_type.as_deref(), &req.body, true, 0);
+        let request_schema = shape(request_content_type, &req.body, true, 0);
         let response_schema = resp.and_then(|r| {
             let error = r.status >= 400;
-            shape(
-                response_content_type.as_deref(),
-                &r.body,
-                error,
-                r.status.max(1),
-            )
+            shape(response_content_type, &r.body, error, r.status.max(1))
         });
         let r = TxRecord {
             ts: tx.request_ts.unwrap_or(0),
             flow_id,
             tx_id: tx.tx_id,
-            host: host.to_string(),
-            method: req.method.clone(),
-            path: req.path.clone(),
+            host: Cow::Borrowed(host),
+            method: Cow::Borrowed(&req.method),
+            path: Cow::Borrowed(&req.path),
             status: resp.map(|r| r.status),
             latency_us: match (tx.request_ts, tx.response_ts) {
                 (Some(a), Some(b)) => Some(b.saturating_sub(a)),
                 _ => None,
             },
-            request_content_type,
-            response_content_type,
+            request_content_type: request_content_type.map(Cow::Borrowed),
+            response_content_type: response_content_type.map(Cow::Borrowed),
             query_params: req.query.as_deref().map(query_names).unwrap_or_default(),
             client: Some(caller),
             client_internal: exposure::contains(&self.internal, caller),
@@ -768,7 +764,7 @@ impl Analyzer {
         };
         // Summed under the endpoint as templated here: the owner files a placeholder under
         // its parameter, so learned positions need no raw values.
-        self.agg.add(&r, &endpoint, from_spec);
+        self.agg.add(&r, &endpoint, from_spec, ep_hash);
         Some(endpoint)
     }
 }
@@ -1021,21 +1017,6 @@ impl Worker {
     }
 }
 
-/// `Host` header (or the request's authority), lower-cased, without a default port.
-fn normalise_host(raw: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(raw).ok()?.trim();
-    if s.is_empty() {
-        return None;
-    }
-    let mut h = s.to_ascii_lowercase();
-    for default in [":80", ":443"] {
-        if h.ends_with(default) && !h.ends_with("]") {
-            h.truncate(h.len() - default.len());
-        }
-    }
-    Some(h)
-}
-
 fn http_event<'a>(
     sensor: &'a str,
     key: &'a FlowKey,
@@ -1052,19 +1033,24 @@ fn http_event<'a>(
     };
     let req = tx.request.as_ref();
     let resp = tx.response.as_ref();
-    let host = req.and_then(|r| {
-        r.header("host").and_then(normalise_host).or_else(|| {
-            r.authority
-                .as_deref()
-                .and_then(|a| normalise_host(a.as_bytes()))
-        })
-    });
+    let host = req.and_then(|r| r.host());
+    let request_content_type = req.and_then(|r| r.content_type());
+    let response_content_type = resp.and_then(|r| r.content_type());
     let latency_us = match (tx.request_ts, tx.response_ts) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
     let ts = tx.request_ts.or(tx.response_ts).unwrap_or(f.last_ts);
-    let endpoint = analyzer.analyze(host.as_deref(), client.0, f.id, tx);
+    let endpoint = analyzer.analyze(
+        host.as_deref(),
+        (
+            request_content_type.as_deref(),
+            response_content_type.as_deref(),
+        ),
+        client.0,
+        f.id,
+        tx,
+    );
     HttpEvent {
         timestamp: Timestamp(ts),
         event_type: "http",
@@ -1091,8 +1077,8 @@ fn http_event<'a>(
             user_agent: req
                 .and_then(|r| r.header("user-agent"))
                 .map(|v| String::from_utf8_lossy(v).into_owned()),
-            request_content_type: req.and_then(|r| r.content_type()),
-            response_content_type: resp.and_then(|r| r.content_type()),
+            request_content_type,
+            response_content_type,
             request_body_bytes: req.map(|r| r.body.wire_bytes),
             response_body_bytes: resp.map(|r| r.body.wire_bytes),
             latency_us,
@@ -1166,7 +1152,7 @@ struct SinkDiscovery {
     discovery: Discovery,
     shape_txs: Vec<Sender<Arc<PathTrie<()>>>>,
     state_interval_us: u64,
-    /// Packet time of the last state save.
+    /// Packet time of the last state save (of the first report point before one).
     last_save: Option<u64>,
 }
 
@@ -1181,9 +1167,9 @@ impl SinkDiscovery {
                 let _ = tx.send(shape.clone());
             }
         }
-        let due = self
-            .last_save
-            .is_none_or(|t| ts.saturating_sub(t) >= self.state_interval_us);
+        // The first save is one interval after the first report point (and at the end).
+        let since = *self.last_save.get_or_insert(ts);
+        let due = ts.saturating_sub(since) >= self.state_interval_us;
         if last || due {
             self.last_save = Some(ts);
             if let Err(e) = self.discovery.save() {

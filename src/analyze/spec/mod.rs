@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod export;
+mod fingerprint;
 pub mod load;
 pub mod schema;
 

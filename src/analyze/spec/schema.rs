@@ -173,12 +173,26 @@ impl Schema {
     /// so a caller can build and merge a [`Schema`] only for shapes it has not seen.
     /// `None` when the bytes are not one JSON value.
     pub fn fingerprint(bytes: &[u8], limits: &SchemaLimits) -> Option<u64> {
+        match super::fingerprint::scan(bytes, limits) {
+            super::fingerprint::Scan::Print(p) => Some(p),
+            super::fingerprint::Scan::Invalid => None,
+            super::fingerprint::Scan::Fallback => Self::fingerprint_serde(bytes, limits),
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn fingerprint_serde_for_tests(bytes: &[u8], limits: &SchemaLimits) -> Option<u64> {
+        Self::fingerprint_serde(bytes, limits)
+    }
+
+    /// [`Schema::fingerprint`] read with serde (the reference the fast scanner matches).
+    fn fingerprint_serde(bytes: &[u8], limits: &SchemaLimits) -> Option<u64> {
         use serde::de::DeserializeSeed;
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let fp = PrintSeed {
             limits,
             depth: 0,
-            path: 0x9e37_79b9_7f4a_7c15,
+            path: super::fingerprint::ROOT_PATH,
         }
         .deserialize(&mut de)
         .ok()?;
@@ -440,7 +454,7 @@ struct PrintSeed<'a> {
     path: u64,
 }
 
-fn mix(a: u64, b: u64) -> u64 {
+pub(super) fn mix(a: u64, b: u64) -> u64 {
     // splitmix64 finaliser over the pair.
     let mut z = a ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -448,10 +462,31 @@ fn mix(a: u64, b: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn hash_str(s: &str) -> u64 {
+pub(super) fn hash_str(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// Reads an object key as its hash, without copying it (an escaped key is unescaped into
+/// the deserialiser's scratch buffer, not a new `String`).
+struct KeyHash;
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyHash {
+    type Value = u64;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for KeyHash {
+    type Value = u64;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E>(self, k: &str) -> Result<u64, E> {
+        Ok(hash_str(k))
+    }
 }
 
 impl PrintSeed<'_> {
@@ -498,7 +533,7 @@ impl<'de> serde::de::Visitor<'de> for PrintSeed<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
         let mut sum = self.leaf(JsonType::Object);
         let mut n = 0usize;
-        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(k) = map.next_key_seed(KeyHash)? {
             if self.depth >= self.limits.max_depth || n >= self.limits.max_properties {
                 map.next_value::<serde::de::IgnoredAny>()?;
                 continue;
@@ -507,7 +542,7 @@ impl<'de> serde::de::Visitor<'de> for PrintSeed<'_> {
             let child = map.next_value_seed(PrintSeed {
                 limits: self.limits,
                 depth: self.depth + 1,
-                path: mix(self.path, hash_str(&k)),
+                path: mix(self.path, k),
             })?;
             sum = sum.wrapping_add(child);
         }
@@ -524,7 +559,7 @@ impl<'de> serde::de::Visitor<'de> for PrintSeed<'_> {
             let seed = PrintSeed {
                 limits: self.limits,
                 depth: self.depth + 1,
-                path: mix(self.path, 0x5b5d),
+                path: mix(self.path, super::fingerprint::ITEM_PATH),
             };
             match seq.next_element_seed(seed)? {
                 Some(p) => {
@@ -756,5 +791,10 @@ mod tests {
         assert_ne!(fp(json!({"a": 1})), fp(json!({"b": 1})));
         assert_ne!(fp(json!({"a": {"b": 1}})), fp(json!({"a": 1, "b": 1})));
         assert!(Schema::fingerprint(b"{", &l).is_none());
+        // An escaped key is the same key.
+        assert_eq!(
+            Schema::fingerprint(br#"{"a\u0062": 1}"#, &l),
+            Schema::fingerprint(br#"{"ab": 2}"#, &l)
+        );
     }
 }
