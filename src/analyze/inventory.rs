@@ -191,6 +191,49 @@ fn insert_capped(set: &mut BTreeSet<String>, v: &str) -> bool {
     true
 }
 
+/// Distinct client addresses of an endpoint: a hash set (a call's membership test is one
+/// probe, where a tree walks several nodes), written sorted so state files are stable.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientSet(std::collections::HashSet<IpAddr, foldhash::fast::FixedState>);
+
+impl ClientSet {
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.0.contains(ip)
+    }
+
+    pub fn insert(&mut self, ip: IpAddr) -> bool {
+        self.0.insert(ip)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The addresses, sorted.
+    pub fn sorted(&self) -> Vec<IpAddr> {
+        let mut v: Vec<IpAddr> = self.0.iter().copied().collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+impl Serialize for ClientSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.sorted().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<IpAddr>::deserialize(d)?;
+        Ok(ClientSet(v.into_iter().collect()))
+    }
+}
+
 /// Everything known about one endpoint (host, method, template).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -207,7 +250,7 @@ pub struct EndpointStats {
     pub response_content_types: BTreeSet<String>,
     pub query_params: BTreeSet<String>,
     pub latency_us: Latencies,
-    pub clients: BTreeSet<IpAddr>,
+    pub clients: ClientSet,
     /// Distinct clients not kept because `clients` was full (an undercount of new ones).
     pub clients_over_cap: u64,
     pub public_clients: bool,
@@ -351,7 +394,8 @@ impl Fold for EndpointStats {
         }
         self.names_over_cap += over;
         self.clients_over_cap += o.clients_over_cap;
-        for ip in o.clients {
+        // Sorted, so which addresses fit under the cap does not depend on hashing.
+        for ip in o.clients.sorted() {
             if self.clients.len() < MAX_CLIENTS {
                 self.clients.insert(ip);
             } else if !self.clients.contains(&ip) {
