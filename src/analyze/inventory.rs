@@ -386,20 +386,33 @@ impl Fold for EndpointStats {
                 over += u64::from(!insert_capped(mine, &v));
             }
         }
-        if let Some(sc) = &o.request_schema {
-            merge_schema(&mut self.request_schema, sc);
+        if let Some(sc) = o.request_schema {
+            match &mut self.request_schema {
+                Some(m) => m.merge(&sc),
+                None => self.request_schema = Some(sc),
+            }
         }
-        for (st, sc) in &o.response_schemas {
-            over += u64::from(!merge_response_schema(&mut self.response_schemas, *st, sc));
+        for (st, sc) in o.response_schemas {
+            if let Some(m) = self.response_schemas.get_mut(&st) {
+                m.merge(&sc);
+            } else if self.response_schemas.len() < MAX_SCHEMA_STATUSES {
+                self.response_schemas.insert(st, sc);
+            } else {
+                over += 1;
+            }
         }
         self.names_over_cap += over;
         self.clients_over_cap += o.clients_over_cap;
-        // Sorted, so which addresses fit under the cap does not depend on hashing.
-        for ip in o.clients.sorted() {
-            if self.clients.len() < MAX_CLIENTS {
-                self.clients.insert(ip);
-            } else if !self.clients.contains(&ip) {
-                self.clients_over_cap += 1;
+        if self.clients.len() + o.clients.len() <= MAX_CLIENTS {
+            self.clients.0.extend(o.clients.0);
+        } else {
+            // Sorted, so which addresses fit under the cap does not depend on hashing.
+            for ip in o.clients.sorted() {
+                if self.clients.len() < MAX_CLIENTS {
+                    self.clients.insert(ip);
+                } else if !self.clients.contains(&ip) {
+                    self.clients_over_cap += 1;
+                }
             }
         }
         self.public_clients |= o.public_clients;
