@@ -67,6 +67,9 @@ struct Common {
     /// Host the specs apply to, replacing their servers/host [default: from the specs]
     #[arg(long, global = true, value_name = "HOST")]
     spec_host: Option<String>,
+    /// Write raw sensitive values (personal data, card numbers, secrets) into events instead of redacting them; logged as a warning at start [default: redacted]
+    #[arg(long, global = true)]
+    unredacted: bool,
 }
 
 fn parse_when_full(s: &str) -> Result<WhenFull, String> {
@@ -190,6 +193,7 @@ fn overrides(common: &Common) -> Overrides {
         data_dir: common.data_dir.clone(),
         specs: common.specs.clone(),
         spec_host: common.spec_host.clone(),
+        unredacted: common.unredacted,
         ..Overrides::default()
     }
 }
@@ -512,7 +516,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Ok(s) => s,
         Err(
             e @ (apitap::pipeline::PipelineError::Spec(_)
-            | apitap::pipeline::PipelineError::Discovery(_)),
+            | apitap::pipeline::PipelineError::Discovery(_)
+            | apitap::pipeline::PipelineError::Key(_)),
         ) => return Err(usage(e)),
         Err(e) => return Err(e.into()),
     };

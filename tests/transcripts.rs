@@ -50,7 +50,7 @@ impl Write for Shared {
 
 /// Runs the pipeline in this process on one capture; returns every event.
 fn run_pipeline(path: &Path, workers: usize, toml: Option<&str>) -> Vec<Value> {
-    let cfg = Config::from_parts(
+    let mut cfg = Config::from_parts(
         Mode::Replay,
         Overrides {
             workers: Some(workers),
@@ -61,6 +61,11 @@ fn run_pipeline(path: &Path, workers: usize, toml: Option<&str>) -> Vec<Value> {
         toml.map(|t| ("transcript.toml", t)),
     )
     .expect("valid config");
+    // A fixed redaction key, so that redaction tags compare across runs.
+    let keys = tempfile::tempdir().expect("temp dir");
+    let key = keys.path().join("redaction.key");
+    std::fs::write(&key, b"apitap test redaction key 0123456789").expect("key file");
+    cfg.redaction.key_file = Some(key);
     let reader = Reader::open_files(&[path.to_path_buf()], None).expect("capture opens");
     let (_keep, shutdown) = crossbeam_channel::bounded::<()>(1);
     let out = Shared::default();

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod discovery;
 pub mod exposure;
+pub mod inspect;
 pub mod inventory;
 pub mod report;
 pub mod sensitive;

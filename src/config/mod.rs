@@ -11,7 +11,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::analyze::auth::AuthConfig;
 use crate::analyze::exposure::parse_cidrs;
+use crate::analyze::inspect::RedactionConfig;
+use crate::analyze::sensitive::SensitiveConfig;
 use crate::analyze::DiscoveryConfig;
 use crate::capture::Speed;
 use crate::decode::frag::FragConfig;
@@ -31,6 +34,11 @@ pub enum ConfigError {
         field: &'static str,
         value: String,
         reason: &'static str,
+    },
+    #[error("[{section}]: {reason}")]
+    Section {
+        section: &'static str,
+        reason: String,
     },
     #[error("live capture needs an interface: give -i IFACE or set live.interface")]
     NoInterface,
@@ -119,7 +127,7 @@ pub struct ReplayConfig {
 }
 
 /// The TOML file, as written.
-#[derive(Clone, Debug, Deserialize, PartialEq, Default)]
+#[derive(Clone, Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct FileConfig {
     pub sensor_name: Option<String>,
@@ -137,6 +145,9 @@ pub struct FileConfig {
     pub decode: DecodeConfig,
     pub ip_frag: FragConfig,
     pub discovery: DiscoveryConfig,
+    pub sensitive: SensitiveConfig,
+    pub auth: AuthConfig,
+    pub redaction: RedactionConfig,
 }
 
 /// Values given on the command line; `None` means "not given".
@@ -158,6 +169,8 @@ pub struct Overrides {
     /// `--spec` files (added to the config file's `discovery.specs`).
     pub specs: Vec<PathBuf>,
     pub spec_host: Option<String>,
+    /// `--unredacted`: raw sensitive values in events (logged as a warning at start).
+    pub unredacted: bool,
 }
 
 /// Where events go.
@@ -175,7 +188,7 @@ pub enum Mode {
 }
 
 /// The validated configuration.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Config {
     pub mode: Mode,
     pub sensor_name: String,
@@ -195,6 +208,14 @@ pub struct Config {
     pub decode: DecodeConfig,
     pub ip_frag: FragConfig,
     pub discovery: DiscoveryConfig,
+    /// `[sensitive]`: the sensitive data detector.
+    pub sensitive: SensitiveConfig,
+    /// `[auth]`: credential classification and weak-credential checks.
+    pub auth: AuthConfig,
+    /// `[redaction]`: the per-sensor key of redaction tags.
+    pub redaction: RedactionConfig,
+    /// Raw sensitive values in events (`--unredacted`).
+    pub unredacted: bool,
 }
 
 /// Default worker count: one core is left to the capture thread.
@@ -434,6 +455,18 @@ impl Config {
             format!("{t:?}"),
             "thresholds and max_children at least 2, max_nodes at least 16, max_depth at least 1, similarity within 0..1",
         )?;
+        if let Err(e) = crate::analyze::sensitive::Detector::new(&file.sensitive) {
+            return Err(ConfigError::Section {
+                section: "sensitive",
+                reason: e.to_string(),
+            });
+        }
+        if let Err(e) = file.auth.validate() {
+            return Err(ConfigError::Section {
+                section: "auth",
+                reason: e.to_string(),
+            });
+        }
         if mode == Mode::Live && live.interface.is_none() {
             return Err(ConfigError::NoInterface);
         }
@@ -462,6 +495,10 @@ impl Config {
             decode: file.decode,
             ip_frag: file.ip_frag,
             discovery,
+            sensitive: file.sensitive,
+            auth: file.auth,
+            redaction: file.redaction,
+            unredacted: cli.unredacted,
         })
     }
 }

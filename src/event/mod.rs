@@ -158,6 +158,12 @@ pub struct HttpEvent<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tunnel: Option<TunnelJson>,
     pub http: HttpBody<'a>,
+    /// `auth.scheme` and `auth.jwt` (absent without a request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<serde_json::Value>,
+    /// One item per detected sensitive value, redacted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<crate::analyze::sensitive::SensitiveItem>,
 }
 
 /// The `http` object of an [`HttpEvent`].
@@ -168,9 +174,9 @@ pub struct HttpBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<&'a str>,
+    pub path: Option<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub query: Option<&'a str>,
+    pub query: Option<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -32,6 +32,7 @@ use ipnet::IpNet;
 
 use crate::analyze::discovery::{Discovery, DiscoveryError};
 use crate::analyze::exposure::{self, parse_cidrs};
+use crate::analyze::inspect::{InspectSetup, Inspection, Inspector, KeyError, RedactionKey};
 use crate::analyze::inventory::{Aggregate, Partial, TxRecord, AGGREGATE_KEYS};
 use crate::analyze::spec::{SpecError, SpecSet};
 use crate::analyze::template::PathTrie;
@@ -63,6 +64,10 @@ pub enum PipelineError {
     Discovery(#[from] DiscoveryError),
     #[error(transparent)]
     Spec(#[from] SpecError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error("inspection setup: {0}")]
+    Inspect(String),
 }
 
 /// One packet handed to a worker.
@@ -195,6 +200,21 @@ pub fn run(
         &cfg.sensor_name,
     )?;
     discovery.set_specs(specs.clone());
+    let (key, ephemeral) = RedactionKey::load(&cfg.redaction, cfg.discovery.data_dir.as_deref())?;
+    if ephemeral {
+        warn(
+            &mut early_warnings,
+            "no data directory: redaction tags are keyed for this run only (set redaction.key_file or --data-dir to correlate across runs)".into(),
+        );
+    }
+    if cfg.unredacted {
+        warn(
+            &mut early_warnings,
+            "--unredacted: raw sensitive values (personal data, card numbers, secrets) are written to the events".into(),
+        );
+    }
+    let inspect = InspectSetup::new(&cfg.sensitive, &cfg.auth, &key, cfg.unredacted)
+        .map_err(|e| PipelineError::Inspect(e.to_string()))?;
     let shape = discovery.shape();
     let mut shape_txs = Vec::with_capacity(n);
     let mut shape_rxs = Vec::with_capacity(n);
@@ -253,7 +273,10 @@ pub fn run(
             ctrl_txs.push(ctx);
             let mut templater = Templater::new(cfg.discovery.templates.clone(), specs.clone());
             templater.shape = shape.clone();
-            let w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone(), templater);
+            let inspector = inspect
+                .inspector()
+                .map_err(|e| PipelineError::Inspect(e.to_string()))?;
+            let w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone(), templater, inspector);
             let shapes = shape_rxs.pop().unwrap_or_else(|| unbounded().1);
             workers.push(
                 std::thread::Builder::new()
@@ -631,6 +654,8 @@ impl Emitter {
 /// record for the discovery owner.
 struct Analyzer {
     templater: Templater,
+    /// Credentials and sensitive values.
+    inspector: Inspector,
     internal: Vec<IpNet>,
     trusted: Vec<IpNet>,
     agg: Aggregate,
@@ -689,6 +714,7 @@ impl Analyzer {
         client: std::net::IpAddr,
         flow_id: u64,
         tx: &Transaction,
+        inspection: &Inspection,
     ) -> Option<String> {
         let req = tx.request.as_ref()?;
         // A CONNECT tunnel or `OPTIONS *` names no API endpoint.
@@ -757,8 +783,19 @@ impl Analyzer {
             query_params: req.query.as_deref().map(query_names).unwrap_or_default(),
             client: Some(caller),
             client_internal: exposure::contains(&self.internal, caller),
-            auth_scheme: None,
-            sensitive_types: Vec::new(),
+            auth_scheme: inspection
+                .auth
+                .as_ref()
+                .map(|a| Cow::Borrowed(a.scheme.name())),
+            sensitive_types: {
+                let mut v: Vec<Cow<'_, str>> = Vec::new();
+                for item in &inspection.sensitive {
+                    if !v.iter().any(|k| *k == item.kind) {
+                        v.push(Cow::Borrowed(item.kind.as_str()));
+                    }
+                }
+                v
+            },
             request_schema,
             response_schema,
         };
@@ -790,10 +827,12 @@ impl Worker {
         sink_tx: Sender<SinkMsg>,
         pool_tx: Sender<Batch>,
         templater: Templater,
+        inspector: Inspector,
     ) -> Self {
         Self {
             analyzer: Analyzer {
                 templater,
+                inspector,
                 // Validated by `Config::from_parts`.
                 internal: parse_cidrs(&cfg.discovery.internal_cidrs).unwrap_or_default(),
                 trusted: parse_cidrs(&cfg.discovery.trusted_proxies).unwrap_or_default(),
@@ -1041,6 +1080,13 @@ fn http_event<'a>(
         _ => None,
     };
     let ts = tx.request_ts.or(tx.response_ts).unwrap_or(f.last_ts);
+    let inspection = analyzer.inspector.inspect(
+        req,
+        resp,
+        request_content_type.as_deref(),
+        response_content_type.as_deref(),
+        ts,
+    );
     let endpoint = analyzer.analyze(
         host.as_deref(),
         (
@@ -1050,6 +1096,7 @@ fn http_event<'a>(
         client.0,
         f.id,
         tx,
+        &inspection,
     );
     HttpEvent {
         timestamp: Timestamp(ts),
@@ -1067,8 +1114,8 @@ fn http_event<'a>(
         http: HttpBody {
             method: req.map(|r| r.method.as_str()),
             host,
-            path: req.map(|r| r.path.as_str()),
-            query: req.and_then(|r| r.query.as_deref()),
+            path: req.map(|r| inspection.redact_path(&r.path)),
+            query: req.and_then(|r| r.query.as_deref().map(|q| inspection.redact_query(q))),
             endpoint,
             status: resp.map(|r| r.status),
             version: req
@@ -1087,6 +1134,8 @@ fn http_event<'a>(
             complete: tx.complete,
             anomalies: tx.anomalies.iter().map(|a| a.name()).collect(),
         },
+        auth: inspection.auth.as_ref().map(|a| a.event_fields()),
+        sensitive: inspection.sensitive,
     }
 }
 

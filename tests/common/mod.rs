@@ -64,6 +64,9 @@ pub fn parse(out: &Output) -> Run {
 }
 
 /// `apitap replay` with the given extra arguments; stats only at exit, fixed sensor name.
+/// The redaction key of test runs (a real sensor makes a random one).
+pub const TEST_REDACTION_KEY: &[u8] = b"apitap test redaction key 0123456789";
+
 pub fn replay(files: &[PathBuf], extra: &[&str]) -> Run {
     let mut cmd = Command::new(bin());
     cmd.arg("replay");
@@ -73,6 +76,8 @@ pub fn replay(files: &[PathBuf], extra: &[&str]) -> Run {
     // A fresh data directory unless the test gives one: runs must not share an inventory.
     let tmp = tempfile::tempdir().expect("temp dir");
     if !extra.contains(&"--data-dir") {
+        // One redaction key for every test run, so that redaction tags compare across runs.
+        std::fs::write(tmp.path().join("redaction.key"), TEST_REDACTION_KEY).expect("key file");
         cmd.arg("--data-dir").arg(tmp.path());
     }
     let out = cmd

@@ -1,0 +1,503 @@
+//! Analysis stage (workers): what one transaction's credential was and which sensitive
+//! values it moved, ready for the `http` event's `auth` and `sensitive` fields.
+//!
+//! [`Inspector`] is built once per worker from the validated config and the per-sensor
+//! [`RedactionKey`]; [`Inspector::inspect`] runs [`auth`](super::auth) and
+//! [`sensitive`](super::sensitive) over a transaction's headers, query, path and bodies
+//! (as `http` left them: de-chunked, decompressed, cut at the inspection cap).
+//!
+//! Guarantees: no raw sensitive value leaves this module unless the operator asked for raw
+//! values (`--unredacted`): `sensitive[].redacted` is a type-preserving mask plus a keyed
+//! tag, and [`Inspection::redact_path`] / [`Inspection::redact_query`] rewrite the event's raw
+//! `http.path` and `http.query` so a value detected there does not leak through them. Time
+//! comes from the packet (the JWT expiry check), never from the wall clock.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::auth::{AuthAnalyzer, AuthConfig, AuthInfo, FingerprintKey, Transport, Weakness};
+use super::sensitive::{
+    Detection, Detector, Location, Redactor, RuleError, SensitiveConfig, SensitiveItem,
+};
+use crate::http::{Request, Response};
+
+/// `[redaction]`: the per-sensor key of the redaction tags and credential fingerprints.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedactionConfig {
+    /// A file holding the key (its bytes, at least 16). Default: `redaction.key` in the data
+    /// directory, created with 32 random bytes on first start. Sensors that share a key give
+    /// the same tag to the same value, so their events correlate.
+    pub key_file: Option<PathBuf>,
+}
+
+/// Name of the generated key file in the data directory.
+pub const KEY_FILE: &str = "redaction.key";
+/// Shortest key accepted from a key file.
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// Why the redaction key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("redaction key {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("redaction key {path}: {len} bytes, at least {MIN_KEY_BYTES} needed")]
+    TooShort { path: PathBuf, len: usize },
+}
+
+/// The per-sensor secret behind redaction tags and credential fingerprints.
+#[derive(Clone)]
+pub struct RedactionKey(Vec<u8>);
+
+impl std::fmt::Debug for RedactionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedactionKey(..)")
+    }
+}
+
+impl RedactionKey {
+    pub fn from_bytes(b: &[u8]) -> Self {
+        RedactionKey(b.to_vec())
+    }
+
+    /// The configured key file, else `<data_dir>/redaction.key` (created when missing), else
+    /// (no data directory) a random key for this run only; the second value says so.
+    pub fn load(cfg: &RedactionConfig, data_dir: Option<&Path>) -> Result<(Self, bool), KeyError> {
+        if let Some(p) = &cfg.key_file {
+            return Ok((Self::read(p)?, false));
+        }
+        let Some(dir) = data_dir else {
+            return Ok((RedactionKey(random_bytes(32)), true));
+        };
+        let path = dir.join(KEY_FILE);
+        match std::fs::metadata(&path) {
+            Ok(_) => Ok((Self::read(&path)?, false)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = random_bytes(32);
+                let io = |source| KeyError::Io {
+                    path: path.clone(),
+                    source,
+                };
+                std::fs::create_dir_all(dir).map_err(io)?;
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    opts.mode(0o600);
+                }
+                let mut f = opts.open(&path).map_err(io)?;
+                f.write_all(&key).map_err(io)?;
+                f.sync_all().map_err(io)?;
+                Ok((RedactionKey(key), false))
+            }
+            Err(source) => Err(KeyError::Io { path, source }),
+        }
+    }
+
+    fn read(path: &Path) -> Result<Self, KeyError> {
+        let b = std::fs::read(path).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if b.len() < MIN_KEY_BYTES {
+            return Err(KeyError::TooShort {
+                path: path.to_path_buf(),
+                len: b.len(),
+            });
+        }
+        Ok(RedactionKey(b))
+    }
+
+    /// A key for one use, derived so that tags and fingerprints never share a key.
+    fn derive(&self, label: &[u8]) -> Vec<u8> {
+        let mut h = Sha256::new();
+        h.update(label);
+        h.update([0]);
+        h.update(&self.0);
+        h.finalize().to_vec()
+    }
+}
+
+/// Random bytes from the OS (`/dev/urandom`), else from the clock and process id: the
+/// fallback only ever keys a one-run redaction.
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut out = vec![0u8; n];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        if std::io::Read::read_exact(&mut f, &mut out).is_ok() {
+            return out;
+        }
+    }
+    let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+    let d = Sha256::digest(seed.as_bytes());
+    out.iter_mut()
+        .zip(d.iter().cycle())
+        .for_each(|(o, b)| *o = *b);
+    out
+}
+
+/// What the workers share to inspect transactions (built once per run).
+#[derive(Clone, Debug)]
+pub struct InspectSetup {
+    detector: Arc<Detector>,
+    redactor: Arc<Redactor>,
+    auth: AuthConfig,
+    unredacted: bool,
+}
+
+impl InspectSetup {
+    pub fn new(
+        sensitive: &SensitiveConfig,
+        auth: &AuthConfig,
+        key: &RedactionKey,
+        unredacted: bool,
+    ) -> Result<Self, RuleError> {
+        let mut auth = auth.clone();
+        auth.fingerprint_key = FingerprintKey::new(&key.derive(b"apitap credential"));
+        Ok(InspectSetup {
+            detector: Arc::new(Detector::new(sensitive)?),
+            redactor: Arc::new(Redactor::new(&key.derive(b"apitap redaction"))),
+            auth,
+            unredacted,
+        })
+    }
+
+    /// A worker's inspector. Fails only on an invalid `[auth]` config (validated earlier).
+    pub fn inspector(&self) -> Result<Inspector, super::auth::AuthConfigError> {
+        Ok(Inspector {
+            detector: Arc::clone(&self.detector),
+            redactor: Arc::clone(&self.redactor),
+            auth: AuthAnalyzer::new(self.auth.clone())?,
+            unredacted: self.unredacted,
+            buf: Vec::new(),
+        })
+    }
+}
+
+/// One worker's inspector.
+#[derive(Debug)]
+pub struct Inspector {
+    detector: Arc<Detector>,
+    redactor: Arc<Redactor>,
+    auth: AuthAnalyzer,
+    unredacted: bool,
+    buf: Vec<Detection>,
+}
+
+/// The result of inspecting one transaction.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// The request's credential (None without a request).
+    pub auth: Option<AuthInfo>,
+    pub weaknesses: Vec<Weakness>,
+    /// The `sensitive[]` items, redacted unless raw values were asked for.
+    pub sensitive: Vec<SensitiveItem>,
+    /// Raw values detected in the path and the query, to keep them out of `http.path` and
+    /// `http.query`: (raw, replacement).
+    url_values: Vec<(String, String)>,
+}
+
+impl Inspector {
+    /// Inspects one transaction; `ts_us` is the request's packet time.
+    pub fn inspect(
+        &mut self,
+        req: Option<&Request>,
+        resp: Option<&Response>,
+        request_content_type: Option<&str>,
+        response_content_type: Option<&str>,
+        ts_us: u64,
+    ) -> Inspection {
+        let mut out = Inspection::default();
+        let d = &self.detector;
+        let buf = &mut self.buf;
+        buf.clear();
+        if let Some(req) = req {
+            let a = self.auth.analyze(
+                req,
+                resp,
+                i64::try_from(ts_us / 1_000_000).unwrap_or(i64::MAX),
+                Transport::Cleartext,
+            );
+            out.auth = Some(a.info);
+            out.weaknesses = a.weaknesses;
+            let headers: Vec<(&str, &[u8])> = req
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_slice()))
+                .collect();
+            d.scan_headers(Location::RequestHeader, &headers, buf);
+            if let Some(q) = req.query.as_deref() {
+                d.scan_query(Location::RequestQuery, q, buf);
+            }
+            d.scan_path(&req.path, buf);
+            d.scan_body(
+                Location::RequestBody,
+                request_content_type,
+                &req.body.data,
+                buf,
+            );
+        }
+        if let Some(resp) = resp {
+            let headers: Vec<(&str, &[u8])> = resp
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_slice()))
+                .collect();
+            d.scan_headers(Location::ResponseHeader, &headers, buf);
+            d.scan_body(
+                Location::ResponseBody,
+                response_content_type,
+                &resp.body.data,
+                buf,
+            );
+        }
+        for det in buf.iter() {
+            let mut item = det.to_item(&self.redactor);
+            if self.unredacted {
+                item.redacted = det.raw.clone();
+            }
+            if matches!(det.location, Location::RequestQuery | Location::RequestPath)
+                && !self.unredacted
+                && !det.raw.is_empty()
+            {
+                out.url_values
+                    .push((det.raw.clone(), item.redacted.clone()));
+            }
+            out.sensitive.push(item);
+        }
+        out
+    }
+}
+
+impl Inspection {
+    /// `http.path` with every segment that holds a detected value replaced by its redaction.
+    pub fn redact_path<'a>(&self, path: &'a str) -> Cow<'a, str> {
+        if self.url_values.is_empty() {
+            return Cow::Borrowed(path);
+        }
+        let mut changed = false;
+        let segs: Vec<Cow<'_, str>> = path
+            .split('/')
+            .map(|seg| match self.hit(seg) {
+                Some(r) => {
+                    changed = true;
+                    Cow::Owned(r.to_string())
+                }
+                None => Cow::Borrowed(seg),
+            })
+            .collect();
+        if changed {
+            Cow::Owned(segs.join("/"))
+        } else {
+            Cow::Borrowed(path)
+        }
+    }
+
+    /// `http.query` with every value that holds a detected value replaced by its redaction.
+    pub fn redact_query<'a>(&self, query: &'a str) -> Cow<'a, str> {
+        if self.url_values.is_empty() {
+            return Cow::Borrowed(query);
+        }
+        let mut changed = false;
+        let parts: Vec<Cow<'_, str>> = query
+            .split('&')
+            .map(|part| {
+                let (k, v) = match part.split_once('=') {
+                    Some((k, v)) => (k, Some(v)),
+                    None => (part, None),
+                };
+                // A value (or a bare key) holding a detected value is replaced whole.
+                let target = v.unwrap_or(k);
+                match self.hit(target) {
+                    Some(r) => {
+                        changed = true;
+                        Cow::Owned(match v {
+                            Some(_) => format!("{k}={r}"),
+                            None => r.to_string(),
+                        })
+                    }
+                    None => Cow::Borrowed(part),
+                }
+            })
+            .collect();
+        if changed {
+            Cow::Owned(parts.join("&"))
+        } else {
+            Cow::Borrowed(query)
+        }
+    }
+
+    /// The replacement for a URL piece whose decoded form holds a detected value.
+    fn hit(&self, piece: &str) -> Option<&str> {
+        if piece.is_empty() {
+            return None;
+        }
+        let decoded = decode_url_piece(piece);
+        self.url_values
+            .iter()
+            .find(|(raw, _)| decoded.contains(raw.as_str()) || piece.contains(raw.as_str()))
+            .map(|(_, r)| r.as_str())
+    }
+}
+
+/// Percent-decoding (and `+` as a space) of a query value or path segment, lossy.
+fn decode_url_piece(s: &str) -> Cow<'_, str> {
+    if !s.contains(['%', '+']) {
+        return Cow::Borrowed(s);
+    }
+    let plus = s.replace('+', " ");
+    Cow::Owned(super::spec::percent_decode(&plus).into_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::http::{Body, Header};
+
+    fn setup(unredacted: bool) -> Inspector {
+        InspectSetup::new(
+            &SensitiveConfig::default(),
+            &AuthConfig::default(),
+            &RedactionKey::from_bytes(b"0123456789abcdef0123"),
+            unredacted,
+        )
+        .unwrap()
+        .inspector()
+        .unwrap()
+    }
+
+    fn req(target: &str, headers: &[(&str, &str)], body: &str) -> Request {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (target.to_string(), None),
+        };
+        Request {
+            method: "POST".into(),
+            target: target.into(),
+            path,
+            query,
+            version: "HTTP/1.1".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| Header {
+                    name: (*n).into(),
+                    value: v.as_bytes().to_vec(),
+                })
+                .collect(),
+            body: Body {
+                wire_bytes: body.len() as u64,
+                data: body.as_bytes().to_vec(),
+                ..Body::default()
+            },
+            ..Request::default()
+        }
+    }
+
+    const EMAIL: &str = "jane.doe@acme-corp.io";
+    const CARD: &str = "5105105105105100";
+
+    #[test]
+    fn finds_and_redacts_in_every_place() {
+        let mut i = setup(false);
+        let r = req(
+            &format!("/users/{EMAIL}/cards?card={CARD}&page=2"),
+            &[("Authorization", "Basic YWxpY2U6S3g5IXZRMiNtWjdw")],
+            &format!(r#"{{"email":"{EMAIL}"}}"#),
+        );
+        let got = i.inspect(
+            Some(&r),
+            None,
+            Some("application/json"),
+            None,
+            1_700_000_000_000_000,
+        );
+        assert_eq!(got.auth.as_ref().unwrap().scheme.name(), "basic");
+        let kinds: Vec<(&str, &str)> = got
+            .sensitive
+            .iter()
+            .map(|s| (s.kind.as_str(), s.location))
+            .collect();
+        assert!(kinds.contains(&("email", "request.path")), "{kinds:?}");
+        assert!(
+            kinds.contains(&("credit_card", "request.query")),
+            "{kinds:?}"
+        );
+        assert!(kinds.contains(&("email", "request.body")), "{kinds:?}");
+        assert!(kinds.contains(&("password", "request.header")), "{kinds:?}");
+        let all = serde_json::to_string(&got.sensitive).unwrap();
+        assert!(!all.contains(EMAIL) && !all.contains(CARD) && !all.contains("Kx9"));
+        let path = got.redact_path(&r.path);
+        let query = got.redact_query(r.query.as_deref().unwrap());
+        assert!(!path.contains(EMAIL), "{path}");
+        assert!(
+            path.starts_with("/users/") && path.ends_with("/cards"),
+            "{path}"
+        );
+        assert!(
+            !query.contains(CARD) && query.ends_with("&page=2"),
+            "{query}"
+        );
+    }
+
+    #[test]
+    fn encoded_url_values_are_redacted_too() {
+        let mut i = setup(false);
+        let r = req("/x?e=jane.doe%40acme-corp.io", &[], "");
+        let got = i.inspect(Some(&r), None, None, None, 0);
+        assert!(got.sensitive.iter().any(|s| s.kind == "email"));
+        let q = got.redact_query(r.query.as_deref().unwrap());
+        assert!(!q.contains("jane"), "{q}");
+    }
+
+    #[test]
+    fn unredacted_mode_keeps_raw_values() {
+        let mut i = setup(true);
+        let r = req(&format!("/x?e={EMAIL}"), &[], "");
+        let got = i.inspect(Some(&r), None, None, None, 0);
+        assert!(got.sensitive.iter().any(|s| s.redacted == EMAIL));
+        assert_eq!(
+            got.redact_query(r.query.as_deref().unwrap()),
+            format!("e={EMAIL}")
+        );
+    }
+
+    #[test]
+    fn nothing_found_changes_nothing() {
+        let mut i = setup(false);
+        let r = req("/v1/items/42?page=2", &[], r#"{"n":1}"#);
+        let got = i.inspect(Some(&r), None, Some("application/json"), None, 0);
+        assert!(got.sensitive.is_empty());
+        assert_eq!(got.auth.as_ref().unwrap().scheme.name(), "none");
+        assert!(matches!(got.redact_path("/v1/items/42"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn key_file_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, eph) = RedactionKey::load(&RedactionConfig::default(), Some(dir.path())).unwrap();
+        assert!(!eph);
+        let (b, _) = RedactionKey::load(&RedactionConfig::default(), Some(dir.path())).unwrap();
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.0.len(), 32);
+        let short = dir.path().join("short.key");
+        std::fs::write(&short, b"abc").unwrap();
+        let cfg = RedactionConfig {
+            key_file: Some(short),
+        };
+        assert!(matches!(
+            RedactionKey::load(&cfg, None),
+            Err(KeyError::TooShort { len: 3, .. })
+        ));
+        let (_, eph) = RedactionKey::load(&RedactionConfig::default(), None).unwrap();
+        assert!(eph);
+    }
+}
