@@ -195,6 +195,21 @@ const PATHS: &[&str] = &[
     "/api/v1/sessions/{id}",
 ];
 
+/// `n` request/response pairs as the benchmark capture carries them (same headers, paths
+/// and JSON bodies), for the criterion benches of the analyzers.
+pub fn sample_messages(seed: u64, n: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut g = Generator::new(1 << 20, seed);
+    (0..n)
+        .map(|k| {
+            let i = k % g.slots.len();
+            g.build_request(i);
+            let req = g.slots[i].msg.clone();
+            g.build_response(i);
+            (req, g.slots[i].msg.clone())
+        })
+        .collect()
+}
+
 fn json_body(rng: &mut SplitMix64, id: u64, target: usize) -> Vec<u8> {
     let mut s = format!("{{\"id\":{id},\"items\":[");
     let tail = "],\"pad\":\"\"}";

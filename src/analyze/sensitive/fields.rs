@@ -313,8 +313,72 @@ fn byte_at(v: &[u8], i: usize) -> u8 {
     v.get(i).copied().unwrap_or(0)
 }
 
-/// The context of one field name.
+/// Names of at most this many bytes are remembered by [`classify`]'s per-thread cache.
+const CACHED_KEY: usize = 32;
+/// Slots of the per-thread cache (direct-mapped: a new name takes its slot's place, so the
+/// memory is fixed and field names that repeat across an API's bodies stay in it).
+const KEY_CACHE_SLOTS: usize = 2048;
+
+#[derive(Clone, Copy)]
+struct CacheSlot {
+    /// Name length plus one; 0 for an empty slot.
+    len1: u8,
+    key: [u8; CACHED_KEY],
+    ctx: KeyCtx,
+}
+
+const EMPTY_SLOT: CacheSlot = CacheSlot {
+    len1: 0,
+    key: [0; CACHED_KEY],
+    ctx: KeyCtx::NONE,
+};
+
+thread_local! {
+    static KEY_CACHE: std::cell::RefCell<Vec<CacheSlot>> =
+        std::cell::RefCell::new(vec![EMPTY_SLOT; KEY_CACHE_SLOTS]);
+}
+
+/// The cache slot of a name of at most [`CACHED_KEY`] bytes.
+fn slot_of(key: &[u8]) -> usize {
+    let mut h = FxHasher(key.len() as u64);
+    for chunk in key.chunks(8) {
+        let mut w = [0u8; 8];
+        if let Some(d) = w.get_mut(..chunk.len()) {
+            d.copy_from_slice(chunk);
+        }
+        h.mix(u64::from_le_bytes(w));
+    }
+    (h.0 >> 40) as usize % KEY_CACHE_SLOTS
+}
+
+/// The context of one field name (remembered per thread: names repeat across bodies).
 pub(super) fn classify(key: &[u8]) -> KeyCtx {
+    if key.len() > CACHED_KEY {
+        return classify_uncached(key);
+    }
+    let i = slot_of(key);
+    KEY_CACHE.with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else {
+            return classify_uncached(key);
+        };
+        let Some(slot) = c.get_mut(i) else {
+            return classify_uncached(key);
+        };
+        if usize::from(slot.len1) == key.len() + 1 && slot.key.get(..key.len()) == Some(key) {
+            return slot.ctx;
+        }
+        let ctx = classify_uncached(key);
+        slot.len1 = key.len() as u8 + 1;
+        if let Some(d) = slot.key.get_mut(..key.len()) {
+            d.copy_from_slice(key);
+        }
+        slot.ctx = ctx;
+        ctx
+    })
+}
+
+/// [`classify`] without the cache.
+fn classify_uncached(key: &[u8]) -> KeyCtx {
     let n = Norm::new(key);
     let mut ctx = classify_norm(n.as_str());
     let w = last_word(key);

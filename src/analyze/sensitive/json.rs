@@ -12,13 +12,9 @@
 //! - several top-level values in a row (NDJSON, JSON sequences) are walked one after another.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-use super::fields::{classify, FxBuild, KeyCtx};
-
-/// Distinct keys whose context is cached per walk.
-const KEY_CACHE: usize = 1024;
+use super::fields::{classify, KeyCtx};
 
 /// One path step.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +74,9 @@ enum Next {
     ValueOrEnd,
 }
 
+/// Bytes of a string looked at one by one before memchr takes over.
+const SHORT_STRING: usize = 24;
+
 struct Walker<'a> {
     v: &'a [u8],
     i: usize,
@@ -85,6 +84,9 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     fn ws(&mut self) {
+        if self.v.get(self.i).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while matches!(self.v.get(self.i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.i += 1;
         }
@@ -98,7 +100,17 @@ impl<'a> Walker<'a> {
     fn string(&mut self) -> Result<Cow<'a, [u8]>, Cow<'a, [u8]>> {
         let start = self.i + 1;
         let rest = self.v.get(start..).unwrap_or_default();
-        match memchr::memchr2(b'"', b'\\', rest) {
+        // Most strings are short: look at the first bytes one by one before calling memchr.
+        let head = rest.get(..SHORT_STRING).unwrap_or(rest);
+        let end = match head.iter().position(|&b| b == b'"' || b == b'\\') {
+            Some(j) => Some(j),
+            None if head.len() < rest.len() => {
+                memchr::memchr2(b'"', b'\\', rest.get(head.len()..).unwrap_or_default())
+                    .map(|j| j + head.len())
+            }
+            None => None,
+        };
+        match end {
             Some(j) if rest.get(j) == Some(&b'"') => {
                 self.i = start + j + 1;
                 Ok(Cow::Borrowed(rest.get(..j).unwrap_or_default()))
@@ -248,8 +260,6 @@ where
     let mut stats = WalkStats::default();
     let mut next = Next::Value;
     let ctx_of = |path: &[Step<'a>]| path.last().map_or(KeyCtx::NONE, |s| s.ctx);
-    // Keys repeat (arrays of records): classify each distinct borrowed key once.
-    let mut key_cache: HashMap<&'a [u8], KeyCtx, FxBuild> = HashMap::default();
 
     macro_rules! emit {
         ($scalar:expr) => {{
@@ -417,19 +427,7 @@ where
                     Some(_) => return (WalkEnd::Invalid(w.i), stats),
                     None => return (WalkEnd::Truncated, stats),
                 }
-                let own = match &key {
-                    Cow::Borrowed(k) => match key_cache.get(k) {
-                        Some(&c) => c,
-                        None => {
-                            let c = classify(k);
-                            if key_cache.len() < KEY_CACHE {
-                                key_cache.insert(k, c);
-                            }
-                            c
-                        }
-                    },
-                    Cow::Owned(k) => classify(k),
-                };
+                let own = classify(&key);
                 let ctx = own.nested_in(ctx_of(&path));
                 path.push(Step {
                     seg: Seg::Key(key),
@@ -441,18 +439,15 @@ where
     }
 }
 
-/// Renders a path: `$`, `$.user.email`, `$.items[0].card`; keys other than
+/// Renders a path: `$`, `$.user.email`, `$.items[*].card` (array indices are not kept: the
+/// values of one field across the elements of an array are one item); keys other than
 /// `[A-Za-z_][A-Za-z0-9_-]*` in bracket form with JSON string escaping: `$["first name"]`.
 pub(super) fn render_path(path: &[Step<'_>]) -> String {
     let mut s = String::with_capacity(2 + path.len() * 8);
     s.push('$');
     for step in path {
         match &step.seg {
-            Seg::Index(i) => {
-                s.push('[');
-                s.push_str(&i.to_string());
-                s.push(']');
-            }
+            Seg::Index(_) => s.push_str("[*]"),
             Seg::Key(k) => {
                 let plain = k
                     .first()
@@ -487,10 +482,41 @@ mod tests {
                 Scalar::Bool => "bool".into(),
                 Scalar::Null => "null".into(),
             };
-            out.push((render_path(p), val));
+            out.push((render_indexed(p), val));
             ControlFlow::Continue(())
         });
         (out, end, stats)
+    }
+
+    /// [`render_path`] with the indices the walker tracked (`[*]` replaced by `[i]`).
+    fn render_indexed(p: &[Step<'_>]) -> String {
+        let mut idx = p.iter().filter_map(|s| match s.seg {
+            Seg::Index(i) => Some(i),
+            Seg::Key(_) => None,
+        });
+        render_path(p)
+            .split("[*]")
+            .enumerate()
+            .map(|(k, part)| match k {
+                0 => part.to_string(),
+                _ => format!("[{}]{part}", idx.next().unwrap_or(usize::MAX)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn indices_render_as_wildcards() {
+        let (out, _, _) = collect(r#"{"a":[{"b":[1,"x"]}]}"#, 8);
+        assert_eq!(
+            pairs(&out),
+            vec![("$.a[0].b[0]", "#1"), ("$.a[0].b[1]", "x")]
+        );
+        let mut paths = Vec::new();
+        walk(br#"{"a":[{"b":[1,"x"]}]}"#, 8, usize::MAX, |p, _, _| {
+            paths.push(render_path(p));
+            ControlFlow::Continue(())
+        });
+        assert_eq!(paths, vec!["$.a[*].b[*]", "$.a[*].b[*]"]);
     }
 
     fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {

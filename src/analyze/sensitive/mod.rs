@@ -64,6 +64,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -83,7 +84,7 @@ use decode::{
 };
 use fields::{classify, KeyCtx};
 use json::{walk, Scalar, Seg, WalkEnd};
-use scan::{FieldRef, Mode, Prefilter, Unit};
+use scan::{FieldRef, Mode, Pat, Prefilter, Unit};
 use validate::{password_ok, Verdict, B64STD};
 
 /// The type of a detected value; [`DataType::name`] is the EVENTS.md `sensitive[].type`.
@@ -238,7 +239,9 @@ impl Location {
     }
 }
 
-/// One detected value. `raw` stays in memory: it is neither serialised nor shown by `Debug`.
+/// One detected value (or, in the elements of a JSON array, every value of one type in one
+/// field: `field` is then written with `[*]` and `raw` is the first value). `raw` stays in
+/// memory: it is neither serialised nor shown by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Detection {
     pub kind: DataType,
@@ -246,6 +249,8 @@ pub struct Detection {
     pub field: String,
     pub raw: String,
     pub test_data: bool,
+    /// Values folded into this detection: 1, or more for array elements.
+    pub count: u32,
 }
 
 impl fmt::Debug for Detection {
@@ -256,6 +261,7 @@ impl fmt::Debug for Detection {
             .field("field", &self.field)
             .field("raw", &mask_for_log(&self.raw))
             .field("test_data", &self.test_data)
+            .field("count", &self.count)
             .finish()
     }
 }
@@ -270,6 +276,9 @@ pub struct SensitiveItem {
     pub redacted: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub test_data: bool,
+    /// How many values the item stands for: 1, or the number found in the elements of a
+    /// JSON array (`field` then reads `$.items[*].email`).
+    pub count: u32,
 }
 
 impl Detection {
@@ -281,6 +290,7 @@ impl Detection {
             field: self.field.clone(),
             redacted: redactor.redact(&self.kind, &self.raw),
             test_data: self.test_data,
+            count: self.count,
         }
     }
 }
@@ -676,6 +686,13 @@ impl Detector {
 
     fn scan_json(&self, u: &mut Unit<'_>, body: &[u8]) {
         let max_values = self.limits.max_values;
+        // One prefilter pass over the whole body; each string then only looks at the hits
+        // inside it. (No literal contains a quote, so no hit spans two JSON tokens, and the
+        // hits inside a string are those a pass over the string alone would find.)
+        let hits: Vec<(usize, Pat)> = self.prefilter_hits(body).collect();
+        let mut next_hit = 0usize;
+        let body_start = body.as_ptr() as usize;
+        let no_custom = self.custom.is_empty();
         let (end, stats) = walk(
             body,
             self.limits.max_json_depth,
@@ -687,7 +704,40 @@ impl Detector {
                 });
                 let field = FieldRef::Json(path);
                 match &scalar {
+                    Scalar::Str(Cow::Borrowed(s)) => {
+                        // A borrowed string is a slice of `body`: its offset locates its hits.
+                        let off = (s.as_ptr() as usize).wrapping_sub(body_start);
+                        let end = off.saturating_add(s.len());
+                        while hits.get(next_hit).is_some_and(|&(p, _)| p < off) {
+                            next_hit += 1;
+                        }
+                        let mut last = next_hit;
+                        while hits.get(last).is_some_and(|&(p, _)| p < end) {
+                            last += 1;
+                        }
+                        let inside = hits.get(next_hit..last);
+                        // Nothing to look at: no prefilter hit, no digit, no telling field
+                        // name, too short for `key: value` pairs, no custom rule (exactly
+                        // the values `scan_value` would find nothing in).
+                        if last == next_hit
+                            && !ctx.wants_value_check()
+                            && s.len() < scan::MIN_TEXTY_VALUE
+                            && no_custom
+                            && !has_digit(s)
+                        {
+                            return ControlFlow::Continue(());
+                        }
+                        let pre = inside.filter(|_| end <= body.len()).map(|h| (h, off));
+                        match pre {
+                            Some(pre) => {
+                                self.scan_value_pre(u, &field, ctx, leaf, s, Mode::Value, Some(pre))
+                            }
+                            None => self.scan_value(u, &field, ctx, leaf, s, Mode::Value),
+                        }
+                    }
                     Scalar::Str(s) => self.scan_value(u, &field, ctx, leaf, s, Mode::Value),
+                    // Numbers shorter than a card matter only through their field name.
+                    Scalar::Num(n) if n.len() < 12 && !ctx.wants_value_check() && no_custom => {}
                     Scalar::Num(n) => self.scan_value(u, &field, ctx, leaf, n, Mode::Number),
                     Scalar::Bool | Scalar::Null => {}
                 }
@@ -721,6 +771,22 @@ impl Detector {
             }
         }
     }
+}
+
+/// Whether `v` holds an ASCII digit (16 bytes at a time, without an early exit inside a
+/// block, so the compiler vectorises it).
+fn has_digit(v: &[u8]) -> bool {
+    let mut blocks = v.chunks_exact(16);
+    for b in &mut blocks {
+        let mut any = false;
+        for &c in b {
+            any |= c.wrapping_sub(b'0') < 10;
+        }
+        if any {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(u8::is_ascii_digit)
 }
 
 // Compile-time check: the detector is shared between worker threads.

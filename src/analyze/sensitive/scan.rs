@@ -25,14 +25,13 @@
 //! length (the validators read a bounded window). Detections go through [`Unit::push`],
 //! which applies the per-transaction cap, de-duplication and the test-data policy.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::fields::{classify, FxBuild, KeyCtx};
-use super::json::{render_path, Step};
+use super::json::{render_path, Seg, Step};
 use super::validate::{self as val, before, byte, Verdict};
 use super::{DataType, Detection, Detector, Location, ScanNotes};
 
@@ -157,7 +156,7 @@ struct Cand {
 }
 
 /// Values at least this long are also searched for `key: value` pairs.
-const MIN_TEXTY_VALUE: usize = 24;
+pub(super) const MIN_TEXTY_VALUE: usize = 24;
 
 /// Most `key: value` pairs with a sensitive key looked at per text.
 const MAX_TEXT_PAIRS: usize = 4096;
@@ -218,6 +217,10 @@ struct Scratch {
     digits: Vec<u8>,
 }
 
+/// Hashes of detections for de-duplication and array grouping (a collision can only merge
+/// two values of the same type into one counted item).
+const GROUP_HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5e9a_71c3);
+
 /// The state of one scan call: where detections go and what was capped.
 pub(super) struct Unit<'o> {
     out: &'o mut Vec<Detection>,
@@ -234,6 +237,9 @@ pub(super) struct Unit<'o> {
     /// (type, field, raw) triples added by it (checked in O(1)).
     prior: usize,
     seen: HashSet<u64>,
+    /// Detections of array elements by (type, test flag, field pattern) hash: later values
+    /// of the same group only add to its count.
+    groups: HashMap<u64, usize, FxBuild>,
 }
 
 impl<'o> Unit<'o> {
@@ -251,6 +257,7 @@ impl<'o> Unit<'o> {
             scratch: Some(Box::default()),
             prior: out_len,
             seen: HashSet::new(),
+            groups: HashMap::default(),
         }
     }
 
@@ -281,12 +288,38 @@ impl<'o> Unit<'o> {
         if test_data && !det.limits.report_test_data {
             return None;
         }
-        let raw = String::from_utf8_lossy(raw.trim_ascii()).into_owned();
+        let raw = raw.trim_ascii();
         if raw.is_empty() {
             return None;
         }
+        // Array elements: one detection per (type, test flag, field pattern), counted.
+        let group = match field {
+            FieldRef::Json(p) if p.iter().any(|s| matches!(s.seg, Seg::Index(_))) => {
+                let mut h = GROUP_HASH.build_hasher();
+                kind.hash(&mut h);
+                test_data.hash(&mut h);
+                for s in p.iter() {
+                    match &s.seg {
+                        Seg::Key(k) => {
+                            h.write_u8(1);
+                            h.write(k);
+                            h.write_usize(k.len());
+                        }
+                        Seg::Index(_) => h.write_u8(2),
+                    }
+                }
+                let g = h.finish();
+                if let Some(d) = self.groups.get(&g).and_then(|&i| self.out.get_mut(i)) {
+                    d.count = d.count.saturating_add(1);
+                    return None;
+                }
+                Some(g)
+            }
+            _ => None,
+        };
+        let raw = String::from_utf8_lossy(raw).into_owned();
         let field = field.render();
-        let mut h = DefaultHasher::new();
+        let mut h = GROUP_HASH.build_hasher();
         (&kind, &field, &raw).hash(&mut h);
         let h = h.finish();
         let dup_here = self.seen.contains(&h)
@@ -308,12 +341,16 @@ impl<'o> Unit<'o> {
             return None;
         }
         self.seen.insert(h);
+        if let Some(g) = group {
+            self.groups.insert(g, self.out.len());
+        }
         self.out.push(Detection {
             kind,
             location: self.loc,
             field,
             raw,
             test_data,
+            count: 1,
         });
         Some(self.out.len() - 1)
     }
@@ -448,6 +485,23 @@ impl Detector {
         v: &[u8],
         mode: Mode,
     ) {
+        self.scan_value_pre(u, field, key, raw_key, v, mode, None);
+    }
+
+    /// [`Detector::scan_value`] with the prefilter hits already known: `pre` holds the
+    /// hits of a whole-body pass that fall inside `v`, as (offset in the body, literal),
+    /// and the offset of `v` in that body.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn scan_value_pre(
+        &self,
+        u: &mut Unit<'_>,
+        field: &FieldRef<'_, '_>,
+        key: KeyCtx,
+        raw_key: Option<&[u8]>,
+        v: &[u8],
+        mode: Mode,
+        pre: Option<(&[(usize, Pat)], usize)>,
+    ) {
         if u.full {
             return;
         }
@@ -469,7 +523,15 @@ impl Detector {
         // Every literal is 3+ bytes and the shortest address is 6: shorter values skip the
         // prefilter. A number shorter than 12 digits can only matter through its field name.
         if mode != Mode::Number && v.len() >= 3 {
-            self.typed_pass(u, &mut sc, field, v);
+            match pre {
+                Some((hits, base)) => {
+                    if !hits.is_empty() {
+                        let hits = hits.iter().map(|&(p, pat)| (p.saturating_sub(base), pat));
+                        self.typed_hits(u, &mut sc, field, v, hits);
+                    }
+                }
+                None => self.typed_pass(u, &mut sc, field, v),
+            }
             if !sc.aws_ids.is_empty() {
                 self.aws_secret_near_ids(u, &mut sc, field, v);
             }
@@ -527,32 +589,52 @@ impl Detector {
         u.scratch = Some(sc);
     }
 
-    fn typed_pass(&self, u: &mut Unit<'_>, sc: &mut Scratch, field: &FieldRef<'_, '_>, v: &[u8]) {
-        let mut covered = 0usize;
-        let mut pem_ends = val::PemEnds::default();
+    /// The prefilter hits of `v` in order: (start, literal), the Aho-Corasick literals merged
+    /// with the `@`s found by `memchr`.
+    pub(super) fn prefilter_hits<'v>(
+        &'v self,
+        v: &'v [u8],
+    ) -> impl Iterator<Item = (usize, Pat)> + 'v {
         let kinds = &self.pre.kinds;
         let mut ac_hits = self.pre.ac.find_iter(v).filter_map(|m| {
             let pat = *kinds.get(m.pattern().as_usize())?;
-            Some((m.start(), m.end(), pat))
+            Some((m.start(), pat))
         });
-        let mut at_hits = memchr::memchr_iter(b'@', v).map(|p| (p, p + 1, Pat::Email));
+        let mut at_hits = memchr::memchr_iter(b'@', v).map(|p| (p, Pat::Email));
         let (mut next_ac, mut next_at) = (ac_hits.next(), at_hits.next());
-        loop {
-            let (p, _, pat) = match (next_ac, next_at) {
-                (Some(a), Some(b)) if a.0 <= b.0 => {
-                    next_ac = ac_hits.next();
-                    a
-                }
-                (_, Some(b)) => {
-                    next_at = at_hits.next();
-                    b
-                }
-                (Some(a), None) => {
-                    next_ac = ac_hits.next();
-                    a
-                }
-                (None, None) => break,
-            };
+        std::iter::from_fn(move || match (next_ac, next_at) {
+            (Some(a), Some(b)) if a.0 <= b.0 => {
+                next_ac = ac_hits.next();
+                Some(a)
+            }
+            (_, Some(b)) => {
+                next_at = at_hits.next();
+                Some(b)
+            }
+            (Some(a), None) => {
+                next_ac = ac_hits.next();
+                Some(a)
+            }
+            (None, None) => None,
+        })
+    }
+
+    fn typed_pass(&self, u: &mut Unit<'_>, sc: &mut Scratch, field: &FieldRef<'_, '_>, v: &[u8]) {
+        self.typed_hits(u, sc, field, v, self.prefilter_hits(v));
+    }
+
+    /// Runs the validator of each prefilter hit (positions relative to `v`, in order).
+    fn typed_hits(
+        &self,
+        u: &mut Unit<'_>,
+        sc: &mut Scratch,
+        field: &FieldRef<'_, '_>,
+        v: &[u8],
+        hits: impl Iterator<Item = (usize, Pat)>,
+    ) {
+        let mut covered = 0usize;
+        let mut pem_ends = val::PemEnds::default();
+        for (p, pat) in hits {
             if u.full {
                 return;
             }

@@ -776,15 +776,15 @@ fn nested_json_paths() {
             ),
             (
                 "credit_card".into(),
-                "$.items[0].card".into(),
+                "$.items[*].card".into(),
                 "4526 0181 5908 3012".into()
             ),
             (
                 "credit_card".into(),
-                "$.items[1].card.number".into(),
+                "$.items[*].card.number".into(),
                 "5382199351819096".into()
             ),
-            ("email".into(), "$.notes[0]".into(), "bob@acme.io".into()),
+            ("email".into(), "$.notes[*]".into(), "bob@acme.io".into()),
             (
                 "email".into(),
                 "$[\"odd key\"]".into(),
@@ -813,10 +813,10 @@ fn truncated_and_invalid_json() {
         triples(&out),
         vec![
             ("email".into(), "$.a".into(), "ann@acme.io".into()),
-            ("email".into(), "$.b[0]".into(), "bob@acme.io".into()),
-            ("email".into(), "$.b[1]".into(), "carol@acme.io".into()),
+            ("email".into(), "$.b[*]".into(), "bob@acme.io".into()),
         ]
     );
+    assert_eq!(out[1].count, 2, "both elements of $.b are counted");
     let mut out = Vec::new();
     let notes = d.scan_body(
         Location::ResponseBody,
@@ -1058,7 +1058,7 @@ fn big_body(records: usize) -> String {
 }
 
 #[test]
-fn big_body_respects_the_cap_and_finds_everything_under_it() {
+fn big_body_folds_array_elements_and_counts_every_value() {
     let body = big_body(3000);
     assert!(body.len() > 700_000);
     let d = det();
@@ -1069,25 +1069,49 @@ fn big_body_respects_the_cap_and_finds_everything_under_it() {
         body.as_bytes(),
         &mut out,
     );
+    assert_eq!(notes, ScanNotes::default());
+    let got: Vec<(&str, &str, u32)> = out
+        .iter()
+        .map(|d| (d.kind.name(), d.field.as_str(), d.count))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("email", "$.data[*].contact.email", 3000),
+            ("phone", "$.data[*].contact.phone", 3000),
+        ]
+    );
+    // The first value stands for the group.
+    assert_eq!(out[0].raw, "user0@acme.io");
+}
+
+#[test]
+fn detections_are_capped_per_transaction() {
+    // Distinct values outside arrays are one detection each: a text body of many addresses.
+    let text: String = (0..500)
+        .map(|i| format!("mail user{i}@acme.io now. "))
+        .collect();
+    let d = det();
+    let mut out = Vec::new();
+    let notes = d.scan_body(
+        Location::ResponseBody,
+        Some("text/plain"),
+        text.as_bytes(),
+        &mut out,
+    );
     assert_eq!(out.len(), 64);
     assert!(notes.detections_capped);
     let d = det_with(|c| c.max_detections_per_tx = 100_000);
     let mut out = Vec::new();
     let notes = d.scan_body(
         Location::ResponseBody,
-        Some("application/json"),
-        body.as_bytes(),
+        Some("text/plain"),
+        text.as_bytes(),
         &mut out,
     );
     assert_eq!(notes, ScanNotes::default());
-    let emails = out.iter().filter(|d| d.kind == DataType::Email).count();
-    let phones = out.iter().filter(|d| d.kind == DataType::Phone).count();
-    assert_eq!(
-        (emails, phones, out.len()),
-        (3000, 3000, 6000),
-        "{:?}",
-        &out[..4]
-    );
+    assert_eq!(out.len(), 500);
+    assert!(out.iter().all(|d| d.count == 1 && d.field == "text"));
 }
 
 // ------------------------------------------------------------------ limits and policy

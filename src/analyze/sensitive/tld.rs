@@ -1,7 +1,7 @@
 //! Top-level domains accepted in e-mail addresses.
 //!
 //! Every two-letter country-code TLD delegated by IANA plus a large common subset of the
-//! generic TLDs (801 names in all), sorted so that a lookup is a binary search. A domain
+//! generic TLDs (801 names in all), sorted (checked by a test) and looked up in a hash set. A domain
 //! whose last label is not here (`localhost`, `local`, `internal`, `test`, `example`, `c1`,
 //! file extensions such as `png`) is not an e-mail domain for the detector.
 
@@ -822,10 +822,15 @@ pub(super) fn is_tld(label: &[u8]) -> bool {
     for (d, s) in dst.iter_mut().zip(label) {
         *d = s.to_ascii_lowercase();
     }
-    let Ok(lower) = std::str::from_utf8(dst) else {
-        return false;
-    };
-    TLDS.binary_search(&lower).is_ok()
+    tld_set().contains(&*dst)
+}
+
+/// [`TLDS`] as a hash set (built on first use; a lookup is one hash of at most 24 bytes).
+fn tld_set() -> &'static std::collections::HashSet<&'static [u8], foldhash::fast::FixedState> {
+    static SET: std::sync::OnceLock<
+        std::collections::HashSet<&'static [u8], foldhash::fast::FixedState>,
+    > = std::sync::OnceLock::new();
+    SET.get_or_init(|| TLDS.iter().map(|t| t.as_bytes()).collect())
 }
 
 #[cfg(test)]
