@@ -319,9 +319,7 @@ impl<'o> Unit<'o> {
         };
         let raw = String::from_utf8_lossy(raw).into_owned();
         let field = field.render();
-        let mut h = GROUP_HASH.build_hasher();
-        (&kind, &field, &raw).hash(&mut h);
-        let h = h.finish();
+        let h = GROUP_HASH.hash_one((&kind, &field, &raw));
         let dup_here = self.seen.contains(&h)
             && self
                 .out
