@@ -97,8 +97,8 @@ enum Command {
 enum InventoryCommand {
     /// Print the inventory as a table
     Show {
-        /// Order: calls (most first), endpoint (host, method, path), last-seen (newest first)
-        #[arg(long, default_value = "calls", value_parser = ["calls", "endpoint", "last-seen"])]
+        /// Order: calls (most first), endpoint (host, method, path), last-seen (newest first), risk (highest first)
+        #[arg(long, default_value = "calls", value_parser = ["calls", "endpoint", "last-seen", "risk"])]
         sort: String,
     },
     /// Print the inventory as JSON (endpoints, documented-never-seen, dormant) or OpenAPI 3.0
@@ -423,14 +423,16 @@ fn inventory(cmd: InventoryCommand, cfg: &Config) -> Result<ExitCode, Failure> {
             .map_err(usage)?,
         )
     };
+    let baseline = report::read_baseline(&dir).map_err(usage)?;
     let out = match cmd {
         InventoryCommand::Show { sort } => {
             let sort = match sort.as_str() {
                 "endpoint" => report::Sort::Endpoint,
                 "last-seen" => report::Sort::LastSeen,
+                "risk" => report::Sort::Risk,
                 _ => report::Sort::Calls,
             };
-            report::table(&inv, sort, specs.as_ref())
+            report::table(&inv, sort, specs.as_ref(), baseline.as_ref())
         }
         InventoryCommand::Export { format } => {
             let v = if format == "openapi" {
@@ -439,6 +441,7 @@ fn inventory(cmd: InventoryCommand, cfg: &Config) -> Result<ExitCode, Failure> {
                 report::export_json(
                     &inv,
                     specs.as_ref(),
+                    baseline.as_ref(),
                     cfg.discovery.dormant_after.as_micros() as u64,
                 )
             };

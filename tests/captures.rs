@@ -439,18 +439,21 @@ fn output_file_and_event_contract_fields() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // 3 flows, 5 HTTP transactions, 5 endpoints, the final stats.
+    // 3 flows, 5 HTTP transactions, 5 endpoints, 8 findings (two JWTs without expiry,
+    // three endpoints answering without credentials, test e-mail addresses and a test card
+    // number), the final stats.
     let count = |t: &str| events.iter().filter(|e| e["event_type"] == t).count();
     assert_eq!(
         (
             count("flow"),
             count("http"),
             count("api_endpoint"),
+            count("finding"),
             count("stats")
         ),
-        (3, 5, 5, 1)
+        (3, 5, 5, 8, 1)
     );
-    assert_eq!(events.len(), 14);
+    assert_eq!(events.len(), 22);
     // The one null of the contract: `api.documented` without a spec.
     let text = text.replace("\"documented\":null", "");
     for e in &events {

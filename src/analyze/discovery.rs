@@ -1,14 +1,17 @@
 //! Stage 6 (analyze, across workers): the discovery owner. It runs on the sink thread,
 //! receives every worker's [`TxRecord`]s, keeps the [`Inventory`], persists it in the data
 //! directory, and at each report point writes the `api_endpoint` events of endpoints seen
-//! for the first time and the API findings (`shadow_api`, ...) not raised before.
+//! for the first time and the findings not raised before: the inventory's (`shadow_api`,
+//! `zombie_api`, `spec_drift`), the posture findings the workers observed per endpoint (see
+//! [`super::posture`]), and `credential_reuse`, which needs every endpoint's credentials.
+//! A finding is raised once per endpoint and key, and again when its severity rises.
 //!
 //! Guarantees: the state file is replaced atomically (written beside, synced, renamed), so a
 //! crash leaves the previous or the new state, never a torn one; an unreadable state file is
 //! an error at start, not silently discarded; events carry packet time and ids derived from
 //! the endpoint, so a replay gives the same ids.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::inventory::{EndpointKey, EndpointView, Inventory, InventoryState, Partial, TxRecord};
+use super::posture;
 use super::spec::{Operation, SpecSet};
 use super::template::{PathTrie, TemplateConfig};
 use super::Severity;
@@ -132,6 +136,15 @@ fn exposed_severity(exposure: &str) -> Severity {
     }
 }
 
+/// Every severity, least first.
+const SEVERITIES: [Severity; 5] = [
+    Severity::Info,
+    Severity::Low,
+    Severity::Medium,
+    Severity::High,
+    Severity::Critical,
+];
+
 /// The owner (see the module docs).
 pub struct Discovery {
     inv: Inventory,
@@ -146,11 +159,89 @@ pub struct Discovery {
 
 /// A finding about one endpoint, before it becomes an event.
 struct Finding {
-    kind: &'static str,
+    /// What it is raised once for (with the endpoint): the kind, qualified for sensitive
+    /// data by type and location.
+    key: String,
+    kind: String,
     severity: Severity,
-    owasp: &'static str,
+    owasp: String,
     evidence: Value,
+    /// Transactions that showed it.
+    count: u64,
+    first_seen: u64,
+    /// (packet time, flow id, tx id) of the transaction whose evidence is shown.
+    first_tx: (u64, u64, u64),
 }
+
+impl Finding {
+    /// An inventory finding: about every call of the endpoint.
+    fn inventory(e: &EndpointView<'_>, kind: &str, severity: Severity, evidence: Value) -> Self {
+        Finding {
+            key: kind.to_string(),
+            kind: kind.to_string(),
+            severity,
+            owasp: "API9:2023 Improper Inventory Management".to_string(),
+            evidence,
+            count: e.stats.calls,
+            first_seen: e.stats.first_seen,
+            first_tx: e.stats.first_tx,
+        }
+    }
+}
+
+/// Whether an endpoint is a shadow (undocumented, or new since the baseline) and whether it
+/// is a zombie (a deprecated operation), as findings and risk scores see it.
+pub fn inventory_status(
+    specs: Option<&SpecSet>,
+    baseline: Option<&Baseline>,
+    e: &EndpointView<'_>,
+) -> (bool, bool) {
+    if let Some(specs) = specs {
+        return match specs.match_template(&e.key.host, &e.key.method, &e.key.template) {
+            None => (true, false),
+            Some(op) => (false, op.deprecated),
+        };
+    }
+    match baseline {
+        Some(b) => (!e.from_spec && !b.endpoints.contains(&e.key), false),
+        None => (false, false),
+    }
+}
+
+/// The endpoint's risk score (see [`crate::analyze::posture::risk`]).
+pub fn endpoint_risk(
+    specs: Option<&SpecSet>,
+    baseline: Option<&Baseline>,
+    e: &EndpointView<'_>,
+) -> u8 {
+    let (shadow, zombie) = inventory_status(specs, baseline, e);
+    posture::risk(
+        &e.stats.findings,
+        posture::RiskInputs {
+            exposure: e.stats.exposure(),
+            shadow,
+            zombie,
+        },
+    )
+}
+
+/// Credentials (fingerprint prefixes) seen on more than one host, with those hosts.
+fn reused_credentials(endpoints: &[EndpointView<'_>]) -> BTreeMap<u64, BTreeSet<String>> {
+    let mut hosts: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+    for e in endpoints {
+        for fp in e.stats.credentials.keys() {
+            let h = hosts.entry(*fp).or_default();
+            if h.len() < MAX_REUSE_HOSTS {
+                h.insert(e.key.host.clone());
+            }
+        }
+    }
+    hosts.retain(|_, h| h.len() > 1);
+    hosts
+}
+
+/// Hosts listed per reused credential.
+const MAX_REUSE_HOSTS: usize = 16;
 
 impl Discovery {
     /// Opens the owner: loads the state and the baseline from `data_dir` (created if
@@ -229,17 +320,74 @@ impl Discovery {
         &self.inv
     }
 
-    fn findings(&self, e: &EndpointView<'_>) -> Vec<Finding> {
+    fn findings(
+        &self,
+        e: &EndpointView<'_>,
+        reused: &BTreeMap<u64, BTreeSet<String>>,
+    ) -> Vec<Finding> {
+        let mut out = self.inventory_findings(e);
+        let credentialed: Vec<&String> = e
+            .stats
+            .auth_schemes
+            .iter()
+            .filter(|s| *s != "none")
+            .collect();
+        for (key, o) in &e.stats.findings {
+            let mut severity = o.severity;
+            let mut evidence = Value::Object(o.evidence.clone());
+            if o.kind == "unauthenticated_access" && !credentialed.is_empty() {
+                // Other calls of the same endpoint carry credentials: these got through
+                // without.
+                severity = severity.max(Severity::High);
+                evidence["also_called_with"] = json!(credentialed);
+            }
+            out.push(Finding {
+                key: key.clone(),
+                kind: o.kind.clone(),
+                severity,
+                owasp: o.owasp.clone(),
+                evidence,
+                count: o.count,
+                first_seen: o.first_seen,
+                first_tx: o.first_tx,
+            });
+        }
+        let mine: Vec<(&u64, &(u64, u64, u64))> = e
+            .stats
+            .credentials
+            .iter()
+            .filter(|(fp, _)| reused.contains_key(fp))
+            .collect();
+        if let Some((fp, _)) = mine.first() {
+            let first_tx = mine.iter().map(|(_, t)| **t).min().unwrap_or_default();
+            out.push(Finding {
+                key: "credential_reuse".into(),
+                kind: "credential_reuse".into(),
+                severity: Severity::Medium,
+                owasp: posture::OWASP_API2.into(),
+                evidence: json!({
+                    "fingerprint": format!("{fp:016x}"),
+                    "hosts": reused.get(fp),
+                    "reused_credentials": mine.len(),
+                }),
+                count: mine.len() as u64,
+                first_seen: first_tx.0,
+                first_tx,
+            });
+        }
+        out
+    }
+
+    fn inventory_findings(&self, e: &EndpointView<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
         let exposure = e.stats.exposure();
-        let inventory = "API9:2023 Improper Inventory Management";
         if self.specs.is_some() {
             match self.operation(e) {
-                None => out.push(Finding {
-                    kind: "shadow_api",
-                    severity: exposed_severity(exposure),
-                    owasp: inventory,
-                    evidence: json!({
+                None => out.push(Finding::inventory(
+                    e,
+                    "shadow_api",
+                    exposed_severity(exposure),
+                    json!({
                         "reason": if e.from_spec {
                             "the path is documented, this method is not"
                         } else {
@@ -247,20 +395,20 @@ impl Discovery {
                         },
                         "exposure": exposure,
                     }),
-                }),
+                )),
                 Some(op) => {
                     if op.deprecated {
-                        out.push(Finding {
-                            kind: "zombie_api",
-                            severity: exposed_severity(exposure),
-                            owasp: inventory,
-                            evidence: json!({
+                        out.push(Finding::inventory(
+                            e,
+                            "zombie_api",
+                            exposed_severity(exposure),
+                            json!({
                                 "reason": "deprecated operation still called",
                                 "operation_id": op.operation_id,
                                 "spec": op.origin,
                                 "exposure": exposure,
                             }),
-                        });
+                        ));
                     }
                     let query: Vec<&String> = e
                         .stats
@@ -299,12 +447,12 @@ impl Discovery {
                             ev.insert("undocumented_status_codes".into(), json!(statuses));
                         }
                         ev.insert("spec".into(), json!(op.origin));
-                        out.push(Finding {
-                            kind: "spec_drift",
-                            severity: Severity::Low,
-                            owasp: inventory,
-                            evidence: Value::Object(ev),
-                        });
+                        out.push(Finding::inventory(
+                            e,
+                            "spec_drift",
+                            Severity::Low,
+                            Value::Object(ev),
+                        ));
                     }
                 }
             }
@@ -312,18 +460,30 @@ impl Discovery {
         }
         if let Some(b) = &self.baseline {
             if !e.from_spec && !b.endpoints.contains(&e.key) {
-                out.push(Finding {
-                    kind: "shadow_api",
-                    severity: exposed_severity(e.stats.exposure()),
-                    owasp: "API9:2023 Improper Inventory Management",
-                    evidence: json!({
+                out.push(Finding::inventory(
+                    e,
+                    "shadow_api",
+                    exposed_severity(exposure),
+                    json!({
                         "reason": "not in the baseline",
-                        "exposure": e.stats.exposure(),
+                        "exposure": exposure,
                     }),
-                });
+                ));
             }
         }
         out
+    }
+
+    /// Whether `f` was raised for `key` at its severity or above. (State files written
+    /// before severities were recorded hold the bare key: raised at any severity.)
+    fn already_raised(&self, f: &Finding, key: &EndpointKey) -> bool {
+        let raised = &self.inv.state.raised;
+        let probe = |k: String| raised.contains(&(k, key.clone()));
+        probe(f.key.clone())
+            || SEVERITIES
+                .iter()
+                .filter(|s| **s >= f.severity)
+                .any(|s| probe(format!("{}#{}", f.key, s.name())))
     }
 
     /// Learns templates, then writes the events not raised before as JSON lines onto `out`;
@@ -335,6 +495,7 @@ impl Discovery {
         self.counters.endpoints = endpoints.len() as u64;
         let mut announced = Vec::new();
         let mut raised = Vec::new();
+        let reused = reused_credentials(&endpoints);
         for e in &endpoints {
             if !self.inv.state.announced.contains(&e.key) {
                 let ev = self.api_endpoint_event(ts, e);
@@ -344,9 +505,8 @@ impl Discovery {
                 }
                 announced.push(e.key.clone());
             }
-            for f in self.findings(e) {
-                let id = (f.kind.to_string(), e.key.clone());
-                if self.inv.state.raised.contains(&id) {
+            for f in self.findings(e, &reused) {
+                if self.already_raised(&f, &e.key) {
                     continue;
                 }
                 let ev = self.finding_event(ts, e, &f);
@@ -354,7 +514,7 @@ impl Discovery {
                     written += 1;
                     self.counters.finding_events += 1;
                 }
-                raised.push(id);
+                raised.push((format!("{}#{}", f.key, f.severity.name()), e.key.clone()));
             }
         }
         drop(endpoints);
@@ -368,6 +528,11 @@ impl Discovery {
 
     fn api_endpoint_event(&self, ts: u64, e: &EndpointView<'_>) -> Value {
         let mut api = Value::Object(e.summary());
+        api["risk"] = json!(endpoint_risk(
+            self.specs.as_deref(),
+            self.baseline.as_ref(),
+            e
+        ));
         api["documented"] = Value::Null;
         api["deprecated"] = json!(false);
         api["from_spec"] = json!(e.from_spec);
@@ -389,11 +554,11 @@ impl Discovery {
     }
 
     fn finding_event(&self, ts: u64, e: &EndpointView<'_>, f: &Finding) -> Value {
-        let (_, flow_id, tx_id) = e.stats.first_tx;
+        let (_, flow_id, tx_id) = f.first_tx;
         json!({
             "timestamp": Timestamp(ts),
             "event_type": "finding",
-            "event_id": EventId::derive(&self.sensor, f.kind, &e.key),
+            "event_id": EventId::derive(&self.sensor, &f.key, &(&e.key, f.severity)),
             "sensor": self.sensor,
             "flow_id": flow_id,
             "tx_id": tx_id,
@@ -404,8 +569,8 @@ impl Discovery {
                 "host": e.key.host,
                 "method": e.key.method,
                 "endpoint": e.key.template,
-                "first_seen": Timestamp(e.stats.first_seen),
-                "count": e.stats.calls,
+                "first_seen": Timestamp(f.first_seen),
+                "count": f.count,
                 "evidence": f.evidence,
             },
         })

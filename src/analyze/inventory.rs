@@ -19,6 +19,7 @@ use std::net::IpAddr;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::posture::{self, Observation, TxFinding};
 use super::spec::Schema;
 use super::template::{Fold, NodeId, PathTrie, TemplateConfig};
 
@@ -56,6 +57,10 @@ pub struct TxRecord<'a> {
     pub request_schema: Option<Schema>,
     /// Shape of the JSON response body (sampled by the worker).
     pub response_schema: Option<Schema>,
+    /// What the transaction showed for the endpoint's posture findings.
+    pub findings: Vec<TxFinding<'a>>,
+    /// The credential's fingerprint (first 8 bytes), for `credential_reuse`.
+    pub credential: Option<u64>,
 }
 
 /// Response statuses with a body schema kept per endpoint.
@@ -261,6 +266,13 @@ pub struct EndpointStats {
     pub request_schema: Option<Schema>,
     /// Merged shape of the JSON response bodies, per status.
     pub response_schemas: BTreeMap<u16, Schema>,
+    /// Posture findings by key (see [`super::posture`]).
+    pub findings: BTreeMap<String, Observation>,
+    /// A sample of the credentials used (fingerprint prefix → first transaction; the
+    /// smallest [`posture::MAX_CREDENTIALS`]).
+    pub credentials: BTreeMap<u64, (u64, u64, u64)>,
+    /// Finding keys dropped because [`posture::MAX_OBSERVATIONS`] was reached.
+    pub posture_over_cap: u64,
 }
 
 fn merge_schema(into: &mut Option<Schema>, s: &Schema) {
@@ -328,6 +340,14 @@ impl EndpointStats {
             over += u64::from(!merge_response_schema(&mut self.response_schemas, st, sc));
         }
         self.names_over_cap += over;
+        for f in &r.findings {
+            if !posture::observe(&mut self.findings, f, tx) {
+                self.posture_over_cap += 1;
+            }
+        }
+        if let Some(fp) = r.credential {
+            posture::sample_credential(&mut self.credentials, fp, tx);
+        }
         if let Some(ip) = r.client {
             if r.client_internal {
                 self.internal_clients = true;
@@ -402,6 +422,11 @@ impl Fold for EndpointStats {
             }
         }
         self.names_over_cap += over;
+        self.posture_over_cap +=
+            o.posture_over_cap + posture::fold_observations(&mut self.findings, o.findings);
+        for (fp, tx) in o.credentials {
+            posture::sample_credential(&mut self.credentials, fp, tx);
+        }
         self.clients_over_cap += o.clients_over_cap;
         if self.clients.len() + o.clients.len() <= MAX_CLIENTS {
             self.clients.0.extend(o.clients.0);
@@ -551,6 +576,14 @@ pub struct EndpointView<'a> {
 }
 
 impl EndpointView<'_> {
+    /// The weakest authentication the endpoint accepted (see [`posture::weakest_auth`]).
+    pub fn weakest_auth(&self) -> Option<&'static str> {
+        posture::weakest_auth(
+            &self.stats.auth_schemes,
+            self.stats.findings.contains_key("unauthenticated_access"),
+        )
+    }
+
     /// The fields every report of an endpoint shares (`api_endpoint` events and the JSON
     /// export): host, method, endpoint, first/last seen, calls, status counts, auth
     /// schemes, sensitive types, exposure and distinct clients.
@@ -571,6 +604,7 @@ impl EndpointView<'_> {
             "calls": s.calls,
             "status_counts": status,
             "auth_schemes": s.auth_schemes,
+            "weakest_auth": self.weakest_auth(),
             "sensitive_types": s.sensitive_types,
             "exposure": s.exposure(),
             "clients": s.clients.len() as u64 + s.clients_over_cap,

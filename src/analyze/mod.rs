@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod exposure;
 pub mod inspect;
 pub mod inventory;
+pub mod posture;
 pub mod report;
 pub mod sensitive;
 pub mod severity;

@@ -11,7 +11,9 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use super::discovery::{read_json, write_atomic, Baseline, DiscoveryError, BASELINE_FILE};
+use super::discovery::{
+    endpoint_risk, read_json, write_atomic, Baseline, DiscoveryError, BASELINE_FILE,
+};
 use super::inventory::{EndpointKey, EndpointView, Inventory};
 use super::spec::{export_openapi, ExportEndpoint, Operation, SpecSet};
 use crate::event::Timestamp;
@@ -25,6 +27,8 @@ pub enum Sort {
     Endpoint,
     /// Most recently called first.
     LastSeen,
+    /// Highest risk score first (then most called).
+    Risk,
 }
 
 fn percentile_ms(e: &EndpointView<'_>, q: f64) -> String {
@@ -63,9 +67,21 @@ fn status_summary(e: &EndpointView<'_>) -> String {
 }
 
 /// The inventory as a text table.
-pub fn table(inv: &Inventory, sort: Sort, specs: Option<&SpecSet>) -> String {
+pub fn table(
+    inv: &Inventory,
+    sort: Sort,
+    specs: Option<&SpecSet>,
+    baseline: Option<&Baseline>,
+) -> String {
     let mut eps = inv.endpoints();
+    let risk = |e: &EndpointView<'_>| endpoint_risk(specs, baseline, e);
     match sort {
+        Sort::Risk => eps.sort_by(|a, b| {
+            risk(b)
+                .cmp(&risk(a))
+                .then(b.stats.calls.cmp(&a.stats.calls))
+                .then(a.key.cmp(&b.key))
+        }),
         Sort::Calls => {
             eps.sort_by(|a, b| b.stats.calls.cmp(&a.stats.calls).then(a.key.cmp(&b.key)))
         }
@@ -77,7 +93,7 @@ pub fn table(inv: &Inventory, sort: Sort, specs: Option<&SpecSet>) -> String {
                 .then(a.key.cmp(&b.key))
         }),
     }
-    let rows: Vec<[String; 10]> = eps
+    let rows: Vec<[String; 12]> = eps
         .iter()
         .map(|e| {
             let doc = match (specs, documented(specs, &e.key)) {
@@ -95,8 +111,10 @@ pub fn table(inv: &Inventory, sort: Sort, specs: Option<&SpecSet>) -> String {
                 format!("{}/{}", percentile_ms(e, 0.5), percentile_ms(e, 0.95)),
                 e.stats.exposure().to_string(),
                 join_or_dash(&e.stats.auth_schemes),
+                e.weakest_auth().unwrap_or("-").to_string(),
                 join_or_dash(&e.stats.sensitive_types),
                 doc,
+                risk(e).to_string(),
             ]
         })
         .collect();
@@ -109,8 +127,10 @@ pub fn table(inv: &Inventory, sort: Sort, specs: Option<&SpecSet>) -> String {
         "P50/P95 MS",
         "EXPOSURE",
         "AUTH",
+        "WEAKEST",
         "SENSITIVE",
         "DOCUMENTED",
+        "RISK",
     ];
     let mut widths: Vec<usize> = head.iter().map(|h| h.len()).collect();
     for r in &rows {
@@ -150,7 +170,12 @@ fn join_or_dash(s: &BTreeSet<String>) -> String {
 
 /// The inventory as JSON: every endpoint with its stats, plus the documented operations
 /// never seen and the dormant endpoints.
-pub fn export_json(inv: &Inventory, specs: Option<&SpecSet>, dormant_after_us: u64) -> Value {
+pub fn export_json(
+    inv: &Inventory,
+    specs: Option<&SpecSet>,
+    baseline: Option<&Baseline>,
+    dormant_after_us: u64,
+) -> Value {
     let eps = inv.endpoints();
     let newest = newest(inv);
     let mut endpoints = Vec::with_capacity(eps.len());
@@ -169,6 +194,23 @@ pub fn export_json(inv: &Inventory, specs: Option<&SpecSet>, dormant_after_us: u
         v["query_params"] = json!(s.query_params);
         v["documented"] = json!(specs.map(|_| op.is_some()));
         v["deprecated"] = json!(op.is_some_and(|o| o.deprecated));
+        v["risk"] = json!(endpoint_risk(specs, baseline, e));
+        let findings: Vec<Value> = s
+            .findings
+            .values()
+            .map(|o| {
+                json!({
+                    "kind": o.kind,
+                    "severity": o.severity,
+                    "count": o.count,
+                    "first_seen": Timestamp(o.first_seen),
+                    "evidence": o.evidence,
+                })
+            })
+            .collect();
+        if !findings.is_empty() {
+            v["findings"] = json!(findings);
+        }
         if let Some(sc) = &s.request_schema {
             v["request_schema"] = sc.to_openapi();
         }
@@ -313,7 +355,7 @@ mod tests {
 
     #[test]
     fn table_lists_every_endpoint() {
-        let t = table(&inv(), Sort::Calls, None);
+        let t = table(&inv(), Sort::Calls, None, None);
         let lines: Vec<&str> = t.lines().collect();
         assert!(lines[0].starts_with("HOST"));
         assert!(lines[1].contains("/users/{userId}") && lines[1].contains("2xx:4,4xx:1"));
@@ -324,7 +366,7 @@ mod tests {
 
     #[test]
     fn json_export_reports_dormant_endpoints_in_packet_time() {
-        let v = export_json(&inv(), None, 500_000);
+        let v = export_json(&inv(), None, None, 500_000);
         assert_eq!(v["endpoints"].as_array().unwrap().len(), 2);
         let dormant = v["dormant"].as_array().unwrap();
         assert_eq!(dormant.len(), 1);

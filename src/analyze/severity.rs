@@ -1,9 +1,9 @@
 //! Stage 6 (analyze): the severity scale of `finding.severity`, shared by every analyzer.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `finding.severity`, ordered from least to most severe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,

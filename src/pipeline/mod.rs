@@ -34,6 +34,7 @@ use crate::analyze::discovery::{Discovery, DiscoveryError};
 use crate::analyze::exposure::{self, parse_cidrs};
 use crate::analyze::inspect::{InspectSetup, Inspection, Inspector, KeyError, RedactionKey};
 use crate::analyze::inventory::{Aggregate, Partial, TxRecord, AGGREGATE_KEYS};
+use crate::analyze::posture;
 use crate::analyze::spec::{SpecError, SpecSet};
 use crate::analyze::template::PathTrie;
 use crate::analyze::Templater;
@@ -663,6 +664,9 @@ struct Analyzer {
     enabled: bool,
     /// (endpoint, body shape fingerprint) pairs whose schema this worker already sent.
     shapes: std::collections::HashSet<(u64, u64)>,
+    /// Header names that carry API keys (lower case), so that the credential itself is not
+    /// also reported as sensitive data.
+    api_key_headers: Vec<String>,
 }
 
 /// Shape fingerprints a worker remembers (cleared when full).
@@ -787,9 +791,11 @@ impl Analyzer {
                 .auth
                 .as_ref()
                 .map(|a| Cow::Borrowed(a.scheme.name())),
+            // Documented test values (example.com addresses, PSP test cards) are not data
+            // the endpoint moves.
             sensitive_types: {
                 let mut v: Vec<Cow<'_, str>> = Vec::new();
-                for item in &inspection.sensitive {
+                for item in inspection.sensitive.iter().filter(|i| !i.test_data) {
                     if !v.iter().any(|k| *k == item.kind) {
                         v.push(Cow::Borrowed(item.kind.as_str()));
                     }
@@ -798,6 +804,16 @@ impl Analyzer {
             },
             request_schema,
             response_schema,
+            findings: posture::tx_findings(req, resp, inspection, &self.api_key_headers),
+            credential: inspection
+                .auth
+                .as_ref()
+                .and_then(|a| a.credential.as_ref())
+                .map(|c| {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(&c.fingerprint.0[..8]);
+                    u64::from_be_bytes(b)
+                }),
         };
         // Summed under the endpoint as templated here: the owner files a placeholder under
         // its parameter, so learned positions need no raw values.
@@ -839,6 +855,16 @@ impl Worker {
                 agg: Aggregate::default(),
                 enabled: cfg.discovery.enabled,
                 shapes: std::collections::HashSet::new(),
+                api_key_headers: crate::analyze::auth::DEFAULT_API_KEY_HEADERS
+                    .iter()
+                    .map(|h| h.to_string())
+                    .chain(
+                        cfg.auth
+                            .extra_api_key_headers
+                            .iter()
+                            .map(|h| h.to_ascii_lowercase()),
+                    )
+                    .collect(),
             },
             table: FlowTable::new(&cfg.flow, cfg.workers),
             tcp_cfg: cfg.tcp.clone(),

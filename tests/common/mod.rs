@@ -63,10 +63,12 @@ pub fn parse(out: &Output) -> Run {
     }
 }
 
-/// `apitap replay` with the given extra arguments; stats only at exit, fixed sensor name.
-/// The redaction key of test runs (a real sensor makes a random one).
+/// The redaction key of test runs (a real sensor makes a random one), so that redaction
+/// tags compare across runs.
 pub const TEST_REDACTION_KEY: &[u8] = b"apitap test redaction key 0123456789";
 
+/// `apitap replay` with the given extra arguments; stats only at exit, fixed sensor name,
+/// the test redaction key in the data directory.
 pub fn replay(files: &[PathBuf], extra: &[&str]) -> Run {
     let mut cmd = Command::new(bin());
     cmd.arg("replay");
@@ -75,10 +77,17 @@ pub fn replay(files: &[PathBuf], extra: &[&str]) -> Run {
     }
     // A fresh data directory unless the test gives one: runs must not share an inventory.
     let tmp = tempfile::tempdir().expect("temp dir");
-    if !extra.contains(&"--data-dir") {
-        // One redaction key for every test run, so that redaction tags compare across runs.
-        std::fs::write(tmp.path().join("redaction.key"), TEST_REDACTION_KEY).expect("key file");
-        cmd.arg("--data-dir").arg(tmp.path());
+    let dir = match extra.iter().position(|a| *a == "--data-dir") {
+        Some(i) => PathBuf::from(extra.get(i + 1).expect("--data-dir DIR")),
+        None => {
+            cmd.arg("--data-dir").arg(tmp.path());
+            tmp.path().to_path_buf()
+        }
+    };
+    let key = dir.join("redaction.key");
+    if !key.exists() {
+        std::fs::create_dir_all(&dir).expect("data dir");
+        std::fs::write(&key, TEST_REDACTION_KEY).expect("key file");
     }
     let out = cmd
         .args(["--sensor-name", "test"])

@@ -279,6 +279,9 @@ pub struct SensitiveItem {
     /// How many values the item stands for: 1, or the number found in the elements of a
     /// JSON array (`field` then reads `$.items[*].email`).
     pub count: u32,
+    /// The type, with its severity (not serialised: `type` names it).
+    #[serde(skip)]
+    pub data_type: DataType,
 }
 
 impl Detection {
@@ -291,6 +294,7 @@ impl Detection {
             redacted: redactor.redact(&self.kind, &self.raw),
             test_data: self.test_data,
             count: self.count,
+            data_type: self.kind.clone(),
         }
     }
 }
