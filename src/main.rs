@@ -125,10 +125,10 @@ struct SynthArgs {
     /// Size of the `bench` capture, with a K/M/G suffix (powers of 1024) [default: 1G]
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     size: u64,
-    /// Seed of the `bench` capture [default: 1] and of `api-traffic` [default: 20260101]
+    /// Seed of the `bench` capture [default: 1], of `api-traffic` [default: 20260101] and of `sensitive-traffic` [default: 20261205]
     #[arg(long)]
     seed: Option<u64>,
-    /// Calls of `api-traffic` (labelled API traffic, written into the --output directory)
+    /// Calls of `api-traffic` and `sensitive-traffic` (labelled traffic, written into the --output directory)
     #[arg(long, default_value_t = 3000)]
     calls: usize,
 }
@@ -287,6 +287,10 @@ fn synth(args: SynthArgs, output: Option<&str>) -> Result<ExitCode, Failure> {
             "{:18} labelled API traffic, specs and labels into the --output directory (--calls, --seed)",
             "api-traffic"
         );
+        println!(
+            "{:18} labelled sensitive values and credentials, capture and labels into the --output directory (--calls, --seed)",
+            "sensitive-traffic"
+        );
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(dir) = args.all {
@@ -326,6 +330,27 @@ fn synth(args: SynthArgs, output: Option<&str>) -> Result<ExitCode, Failure> {
             info.zombie_endpoints,
             info.labels.display(),
             out.join("specs").display()
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if name == "sensitive-traffic" {
+        let mut opts = synth::sensitive_traffic::SensitiveTrafficOptions {
+            calls: args.calls,
+            ..Default::default()
+        };
+        if let Some(seed) = args.seed {
+            opts.seed = seed;
+        }
+        let info = synth::sensitive_traffic::write_sensitive_traffic(&out, &opts)
+            .with_context(|| format!("cannot write into {}", out.display()))?;
+        say(format_args!(
+            "wrote {}: {} calls on {} connections, {} planted values, {} hard negatives, labels in {}",
+            out.join(synth::sensitive_traffic::PCAP_NAME).display(),
+            info.calls,
+            info.connections,
+            info.plants,
+            info.negatives,
+            out.join(synth::sensitive_traffic::LABELS_NAME).display()
         ));
         return Ok(ExitCode::SUCCESS);
     }

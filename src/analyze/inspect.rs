@@ -216,18 +216,23 @@ impl Inspector {
         ts_us: u64,
     ) -> Inspection {
         let mut out = Inspection::default();
-        let d = &self.detector;
-        let buf = &mut self.buf;
-        buf.clear();
         if let Some(req) = req {
-            let a = self.auth.analyze(
+            let mut a = self.auth.analyze(
                 req,
                 resp,
                 i64::try_from(ts_us / 1_000_000).unwrap_or(i64::MAX),
                 Transport::Cleartext,
             );
+            if !self.unredacted {
+                self.redact_auth(&mut a.info, &mut a.weaknesses);
+            }
             out.auth = Some(a.info);
             out.weaknesses = a.weaknesses;
+        }
+        let d = &self.detector;
+        let buf = &mut self.buf;
+        buf.clear();
+        if let Some(req) = req {
             let headers: Vec<(&str, &[u8])> = req
                 .headers
                 .iter()
@@ -274,6 +279,66 @@ impl Inspector {
             out.sensitive.push(item);
         }
         out
+    }
+}
+
+impl Inspector {
+    /// `text` with every sensitive value the detector finds in it replaced by its
+    /// redaction (borrowed when there is none).
+    pub fn redact_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut found = Vec::new();
+        self.detector.scan_body(
+            Location::ResponseBody,
+            Some("text/plain"),
+            text.as_bytes(),
+            &mut found,
+        );
+        if found.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = text.to_string();
+        for d in &found {
+            if !d.raw.is_empty() {
+                out = out.replace(&d.raw, &self.redactor.redact(&d.kind, &d.raw));
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// Claims and user names copied out of credentials (`auth.jwt.sub`, `iss`, the Basic
+    /// user, auth evidence) can themselves be personal data (`sub` an e-mail address): each
+    /// is redacted like any other sensitive value.
+    fn redact_auth(&self, info: &mut AuthInfo, weaknesses: &mut [Weakness]) {
+        if let Some(j) = info.jwt.as_mut() {
+            for v in [&mut j.sub, &mut j.iss].into_iter().flatten() {
+                if let Cow::Owned(r) = self.redact_text(v) {
+                    *v = r;
+                }
+            }
+        }
+        if let Some(b) = info.basic.as_mut() {
+            if let Cow::Owned(r) = self.redact_text(&b.user) {
+                b.user = r;
+            }
+        }
+        for w in weaknesses {
+            for v in w.evidence.values_mut() {
+                self.redact_value(v);
+            }
+        }
+    }
+
+    fn redact_value(&self, v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Cow::Owned(r) = self.redact_text(s) {
+                    *s = r;
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| self.redact_value(x)),
+            serde_json::Value::Object(m) => m.values_mut().for_each(|x| self.redact_value(x)),
+            _ => {}
+        }
     }
 }
 

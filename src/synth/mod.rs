@@ -32,6 +32,7 @@ pub mod pcap;
 pub mod rng;
 pub mod scenario;
 pub mod segops;
+pub mod sensitive_traffic;
 pub mod tcp;
 #[cfg(test)]
 pub(crate) mod testdecode;
