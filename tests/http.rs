@@ -74,9 +74,17 @@ fn check_tx_order(run: &Run, name: &str) {
 
 fn check_scenario(s: &Value, workers: &str) {
     let name = s["name"].as_str().unwrap();
+    // Raw paths and queries (the builder's expectations are the bytes it sent; redaction
+    // is tested in tests/sensitive.rs and tests/sensitive_eval.rs).
     let run = replay(
         &[capture(&scenario_file_name(name))],
-        &["--workers", workers, "--flow-events", "false"],
+        &[
+            "--workers",
+            workers,
+            "--flow-events",
+            "false",
+            "--unredacted",
+        ],
     );
     assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
     let (g, w) = (got(&run), want(&s["expected"]));

@@ -136,6 +136,183 @@ fn exposed_severity(exposure: &str) -> Severity {
     }
 }
 
+/// Every finding of an endpoint as it stands: the inventory's (against the specs, else the
+/// baseline), the posture observations (unauthenticated access made high when the endpoint
+/// is elsewhere called with credentials), and `credential_reuse` from `reused`
+/// ([`reused_credentials`] of every endpoint).
+pub fn endpoint_findings(
+    specs: Option<&SpecSet>,
+    baseline: Option<&Baseline>,
+    e: &EndpointView<'_>,
+    reused: &BTreeMap<u64, BTreeSet<String>>,
+) -> Vec<Finding> {
+    let mut out = inventory_findings(specs, baseline, e);
+    let credentialed: Vec<&String> = e
+        .stats
+        .auth_schemes
+        .iter()
+        .filter(|s| *s != "none")
+        .collect();
+    for (key, o) in &e.stats.findings {
+        let mut severity = o.severity;
+        let mut evidence = Value::Object(o.evidence.clone());
+        if o.kind == "unauthenticated_access" && !credentialed.is_empty() {
+            // Other calls of the same endpoint carry credentials: these got through
+            // without.
+            severity = severity.max(Severity::High);
+            evidence["also_called_with"] = json!(credentialed);
+        }
+        out.push(Finding {
+            key: key.clone(),
+            kind: o.kind.clone(),
+            severity,
+            owasp: o.owasp.clone(),
+            evidence,
+            count: o.count,
+            first_seen: o.first_seen,
+            first_tx: o.first_tx,
+        });
+    }
+    let mine: Vec<(&u64, &(u64, u64, u64))> = e
+        .stats
+        .credentials
+        .iter()
+        .filter(|(fp, _)| reused.contains_key(fp))
+        .collect();
+    if let Some((fp, _)) = mine.first() {
+        let first_tx = mine.iter().map(|(_, t)| **t).min().unwrap_or_default();
+        out.push(Finding {
+            key: "credential_reuse".into(),
+            kind: "credential_reuse".into(),
+            severity: Severity::Medium,
+            owasp: posture::OWASP_API2.into(),
+            evidence: json!({
+                "fingerprint": format!("{fp:016x}"),
+                "hosts": reused.get(fp),
+                "reused_credentials": mine.len(),
+            }),
+            count: mine.len() as u64,
+            first_seen: first_tx.0,
+            first_tx,
+        });
+    }
+    out
+}
+
+fn inventory_findings(
+    specs: Option<&SpecSet>,
+    baseline: Option<&Baseline>,
+    e: &EndpointView<'_>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let exposure = e.stats.exposure();
+    if let Some(specs) = specs {
+        match specs.match_template(&e.key.host, &e.key.method, &e.key.template) {
+            None => out.push(Finding::inventory(
+                e,
+                "shadow_api",
+                exposed_severity(exposure),
+                json!({
+                    "reason": if e.from_spec {
+                        "the path is documented, this method is not"
+                    } else {
+                        "no operation in the loaded specs"
+                    },
+                    "exposure": exposure,
+                }),
+            )),
+            Some(op) => {
+                if op.deprecated {
+                    out.push(Finding::inventory(
+                        e,
+                        "zombie_api",
+                        exposed_severity(exposure),
+                        json!({
+                            "reason": "deprecated operation still called",
+                            "operation_id": op.operation_id,
+                            "spec": op.origin,
+                            "exposure": exposure,
+                        }),
+                    ));
+                }
+                let query: Vec<&String> = e
+                    .stats
+                    .query_params
+                    .iter()
+                    .filter(|q| !op.documents_query(q))
+                    .collect();
+                let statuses: Vec<u16> = e
+                    .stats
+                    .status_counts
+                    .keys()
+                    .copied()
+                    .filter(|s| !op.documents_status(*s))
+                    .collect();
+                let fields: Vec<String> = e
+                    .stats
+                    .request_schema
+                    .as_ref()
+                    .map(|sc| {
+                        sc.field_paths()
+                            .into_iter()
+                            .filter(|f| !op.documents_field(f))
+                            .take(32)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !query.is_empty() || !statuses.is_empty() || !fields.is_empty() {
+                    let mut ev = Map::new();
+                    if !fields.is_empty() {
+                        ev.insert("undocumented_body_fields".into(), json!(fields));
+                    }
+                    if !query.is_empty() {
+                        ev.insert("undocumented_query_params".into(), json!(query));
+                    }
+                    if !statuses.is_empty() {
+                        ev.insert("undocumented_status_codes".into(), json!(statuses));
+                    }
+                    ev.insert("spec".into(), json!(op.origin));
+                    out.push(Finding::inventory(
+                        e,
+                        "spec_drift",
+                        Severity::Low,
+                        Value::Object(ev),
+                    ));
+                }
+            }
+        }
+        return out;
+    }
+    if let Some(b) = baseline {
+        if !e.from_spec && !b.endpoints.contains(&e.key) {
+            out.push(Finding::inventory(
+                e,
+                "shadow_api",
+                exposed_severity(exposure),
+                json!({
+                    "reason": "not in the baseline",
+                    "exposure": exposure,
+                }),
+            ));
+        }
+    }
+    out
+}
+
+/// The endpoint's risk score from its findings (see [`crate::analyze::posture::risk`]).
+pub fn endpoint_risk(
+    specs: Option<&SpecSet>,
+    baseline: Option<&Baseline>,
+    e: &EndpointView<'_>,
+    reused: &BTreeMap<u64, BTreeSet<String>>,
+) -> u8 {
+    let findings = endpoint_findings(specs, baseline, e, reused);
+    posture::risk(
+        findings.iter().map(|f| (f.kind.as_str(), f.severity)),
+        e.stats.exposure(),
+    )
+}
+
 /// Every severity, least first.
 const SEVERITIES: [Severity; 5] = [
     Severity::Info,
@@ -158,19 +335,19 @@ pub struct Discovery {
 }
 
 /// A finding about one endpoint, before it becomes an event.
-struct Finding {
+pub struct Finding {
     /// What it is raised once for (with the endpoint): the kind, qualified for sensitive
     /// data by type and location.
-    key: String,
-    kind: String,
-    severity: Severity,
-    owasp: String,
-    evidence: Value,
+    pub key: String,
+    pub kind: String,
+    pub severity: Severity,
+    pub owasp: String,
+    pub evidence: Value,
     /// Transactions that showed it.
-    count: u64,
-    first_seen: u64,
+    pub count: u64,
+    pub first_seen: u64,
     /// (packet time, flow id, tx id) of the transaction whose evidence is shown.
-    first_tx: (u64, u64, u64),
+    pub first_tx: (u64, u64, u64),
 }
 
 impl Finding {
@@ -189,44 +366,8 @@ impl Finding {
     }
 }
 
-/// Whether an endpoint is a shadow (undocumented, or new since the baseline) and whether it
-/// is a zombie (a deprecated operation), as findings and risk scores see it.
-pub fn inventory_status(
-    specs: Option<&SpecSet>,
-    baseline: Option<&Baseline>,
-    e: &EndpointView<'_>,
-) -> (bool, bool) {
-    if let Some(specs) = specs {
-        return match specs.match_template(&e.key.host, &e.key.method, &e.key.template) {
-            None => (true, false),
-            Some(op) => (false, op.deprecated),
-        };
-    }
-    match baseline {
-        Some(b) => (!e.from_spec && !b.endpoints.contains(&e.key), false),
-        None => (false, false),
-    }
-}
-
-/// The endpoint's risk score (see [`crate::analyze::posture::risk`]).
-pub fn endpoint_risk(
-    specs: Option<&SpecSet>,
-    baseline: Option<&Baseline>,
-    e: &EndpointView<'_>,
-) -> u8 {
-    let (shadow, zombie) = inventory_status(specs, baseline, e);
-    posture::risk(
-        &e.stats.findings,
-        posture::RiskInputs {
-            exposure: e.stats.exposure(),
-            shadow,
-            zombie,
-        },
-    )
-}
-
 /// Credentials (fingerprint prefixes) seen on more than one host, with those hosts.
-fn reused_credentials(endpoints: &[EndpointView<'_>]) -> BTreeMap<u64, BTreeSet<String>> {
+pub fn reused_credentials(endpoints: &[EndpointView<'_>]) -> BTreeMap<u64, BTreeSet<String>> {
     let mut hosts: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
     for e in endpoints {
         for fp in e.stats.credentials.keys() {
@@ -320,160 +461,6 @@ impl Discovery {
         &self.inv
     }
 
-    fn findings(
-        &self,
-        e: &EndpointView<'_>,
-        reused: &BTreeMap<u64, BTreeSet<String>>,
-    ) -> Vec<Finding> {
-        let mut out = self.inventory_findings(e);
-        let credentialed: Vec<&String> = e
-            .stats
-            .auth_schemes
-            .iter()
-            .filter(|s| *s != "none")
-            .collect();
-        for (key, o) in &e.stats.findings {
-            let mut severity = o.severity;
-            let mut evidence = Value::Object(o.evidence.clone());
-            if o.kind == "unauthenticated_access" && !credentialed.is_empty() {
-                // Other calls of the same endpoint carry credentials: these got through
-                // without.
-                severity = severity.max(Severity::High);
-                evidence["also_called_with"] = json!(credentialed);
-            }
-            out.push(Finding {
-                key: key.clone(),
-                kind: o.kind.clone(),
-                severity,
-                owasp: o.owasp.clone(),
-                evidence,
-                count: o.count,
-                first_seen: o.first_seen,
-                first_tx: o.first_tx,
-            });
-        }
-        let mine: Vec<(&u64, &(u64, u64, u64))> = e
-            .stats
-            .credentials
-            .iter()
-            .filter(|(fp, _)| reused.contains_key(fp))
-            .collect();
-        if let Some((fp, _)) = mine.first() {
-            let first_tx = mine.iter().map(|(_, t)| **t).min().unwrap_or_default();
-            out.push(Finding {
-                key: "credential_reuse".into(),
-                kind: "credential_reuse".into(),
-                severity: Severity::Medium,
-                owasp: posture::OWASP_API2.into(),
-                evidence: json!({
-                    "fingerprint": format!("{fp:016x}"),
-                    "hosts": reused.get(fp),
-                    "reused_credentials": mine.len(),
-                }),
-                count: mine.len() as u64,
-                first_seen: first_tx.0,
-                first_tx,
-            });
-        }
-        out
-    }
-
-    fn inventory_findings(&self, e: &EndpointView<'_>) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let exposure = e.stats.exposure();
-        if self.specs.is_some() {
-            match self.operation(e) {
-                None => out.push(Finding::inventory(
-                    e,
-                    "shadow_api",
-                    exposed_severity(exposure),
-                    json!({
-                        "reason": if e.from_spec {
-                            "the path is documented, this method is not"
-                        } else {
-                            "no operation in the loaded specs"
-                        },
-                        "exposure": exposure,
-                    }),
-                )),
-                Some(op) => {
-                    if op.deprecated {
-                        out.push(Finding::inventory(
-                            e,
-                            "zombie_api",
-                            exposed_severity(exposure),
-                            json!({
-                                "reason": "deprecated operation still called",
-                                "operation_id": op.operation_id,
-                                "spec": op.origin,
-                                "exposure": exposure,
-                            }),
-                        ));
-                    }
-                    let query: Vec<&String> = e
-                        .stats
-                        .query_params
-                        .iter()
-                        .filter(|q| !op.documents_query(q))
-                        .collect();
-                    let statuses: Vec<u16> = e
-                        .stats
-                        .status_counts
-                        .keys()
-                        .copied()
-                        .filter(|s| !op.documents_status(*s))
-                        .collect();
-                    let fields: Vec<String> = e
-                        .stats
-                        .request_schema
-                        .as_ref()
-                        .map(|sc| {
-                            sc.field_paths()
-                                .into_iter()
-                                .filter(|f| !op.documents_field(f))
-                                .take(32)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    if !query.is_empty() || !statuses.is_empty() || !fields.is_empty() {
-                        let mut ev = Map::new();
-                        if !fields.is_empty() {
-                            ev.insert("undocumented_body_fields".into(), json!(fields));
-                        }
-                        if !query.is_empty() {
-                            ev.insert("undocumented_query_params".into(), json!(query));
-                        }
-                        if !statuses.is_empty() {
-                            ev.insert("undocumented_status_codes".into(), json!(statuses));
-                        }
-                        ev.insert("spec".into(), json!(op.origin));
-                        out.push(Finding::inventory(
-                            e,
-                            "spec_drift",
-                            Severity::Low,
-                            Value::Object(ev),
-                        ));
-                    }
-                }
-            }
-            return out;
-        }
-        if let Some(b) = &self.baseline {
-            if !e.from_spec && !b.endpoints.contains(&e.key) {
-                out.push(Finding::inventory(
-                    e,
-                    "shadow_api",
-                    exposed_severity(exposure),
-                    json!({
-                        "reason": "not in the baseline",
-                        "exposure": exposure,
-                    }),
-                ));
-            }
-        }
-        out
-    }
-
     /// Whether `f` was raised for `key` at its severity or above. (State files written
     /// before severities were recorded hold the bare key: raised at any severity.)
     fn already_raised(&self, f: &Finding, key: &EndpointKey) -> bool {
@@ -498,14 +485,14 @@ impl Discovery {
         let reused = reused_credentials(&endpoints);
         for e in &endpoints {
             if !self.inv.state.announced.contains(&e.key) {
-                let ev = self.api_endpoint_event(ts, e);
+                let ev = self.api_endpoint_event(ts, e, &reused);
                 if event::write_line(out, &ev).is_ok() {
                     written += 1;
                     self.counters.api_endpoint_events += 1;
                 }
                 announced.push(e.key.clone());
             }
-            for f in self.findings(e, &reused) {
+            for f in endpoint_findings(self.specs.as_deref(), self.baseline.as_ref(), e, &reused) {
                 if self.already_raised(&f, &e.key) {
                     continue;
                 }
@@ -526,12 +513,18 @@ impl Discovery {
         (written, changed)
     }
 
-    fn api_endpoint_event(&self, ts: u64, e: &EndpointView<'_>) -> Value {
+    fn api_endpoint_event(
+        &self,
+        ts: u64,
+        e: &EndpointView<'_>,
+        reused: &BTreeMap<u64, BTreeSet<String>>,
+    ) -> Value {
         let mut api = Value::Object(e.summary());
         api["risk"] = json!(endpoint_risk(
             self.specs.as_deref(),
             self.baseline.as_ref(),
-            e
+            e,
+            reused
         ));
         api["documented"] = Value::Null;
         api["deprecated"] = json!(false);

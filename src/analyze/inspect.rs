@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::{AuthAnalyzer, AuthConfig, AuthInfo, FingerprintKey, Transport, Weakness};
 use super::sensitive::{
-    Detection, Detector, Location, Redactor, RuleError, SensitiveConfig, SensitiveItem,
+    Detection, Detector, Location, Redactor, RuleError, ScanNotes, SensitiveConfig, SensitiveItem,
 };
 use crate::http::{Request, Response};
 
@@ -200,6 +200,8 @@ pub struct Inspection {
     pub weaknesses: Vec<Weakness>,
     /// The `sensitive[]` items, redacted unless raw values were asked for.
     pub sensitive: Vec<SensitiveItem>,
+    /// Which sensitive-data limits cut the inspection short.
+    pub notes: ScanNotes,
     /// Raw values detected in the path and the query, to keep them out of `http.path` and
     /// `http.query`: (raw, replacement).
     url_values: Vec<(String, String)>,
@@ -232,23 +234,24 @@ impl Inspector {
         let d = &self.detector;
         let buf = &mut self.buf;
         buf.clear();
+        let mut notes = ScanNotes::default();
         if let Some(req) = req {
             let headers: Vec<(&str, &[u8])> = req
                 .headers
                 .iter()
                 .map(|h| (h.name.as_str(), h.value.as_slice()))
                 .collect();
-            d.scan_headers(Location::RequestHeader, &headers, buf);
+            notes.merge(d.scan_headers(Location::RequestHeader, &headers, buf));
             if let Some(q) = req.query.as_deref() {
-                d.scan_query(Location::RequestQuery, q, buf);
+                notes.merge(d.scan_query(Location::RequestQuery, q, buf));
             }
-            d.scan_path(&req.path, buf);
-            d.scan_body(
+            notes.merge(d.scan_path(&req.path, buf));
+            notes.merge(d.scan_body(
                 Location::RequestBody,
                 request_content_type,
                 &req.body.data,
                 buf,
-            );
+            ));
         }
         if let Some(resp) = resp {
             let headers: Vec<(&str, &[u8])> = resp
@@ -256,14 +259,15 @@ impl Inspector {
                 .iter()
                 .map(|h| (h.name.as_str(), h.value.as_slice()))
                 .collect();
-            d.scan_headers(Location::ResponseHeader, &headers, buf);
-            d.scan_body(
+            notes.merge(d.scan_headers(Location::ResponseHeader, &headers, buf));
+            notes.merge(d.scan_body(
                 Location::ResponseBody,
                 response_content_type,
                 &resp.body.data,
                 buf,
-            );
+            ));
         }
+        out.notes = notes;
         for det in buf.iter() {
             let mut item = det.to_item(&self.redactor);
             if self.unredacted {
@@ -283,6 +287,11 @@ impl Inspector {
 }
 
 impl Inspector {
+    /// The weak JWT secret checker's counters.
+    pub fn weak_secret_stats(&self) -> super::auth::WeakSecretStats {
+        self.auth.weak_secret_stats()
+    }
+
     /// `text` with every sensitive value the detector finds in it replaced by its
     /// redaction (borrowed when there is none).
     pub fn redact_text<'t>(&self, text: &'t str) -> Cow<'t, str> {

@@ -258,6 +258,21 @@ fn is_credential_header(name: &str, api_key_headers: &[String]) -> bool {
         || api_key_headers.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
+/// Whether a sensitive item is the request's credential itself (the `Authorization`,
+/// cookie or API-key header, or a credential query key): auth findings judge it, so it is
+/// neither a sensitive data finding nor data the endpoint moves.
+pub fn is_credential_item(
+    item: &SensitiveItem,
+    api_key_headers: &[String],
+    url_keys: &[String],
+) -> bool {
+    match item.location {
+        "request.header" => is_credential_header(&item.field, api_key_headers),
+        "request.query" => url_keys.iter().any(|k| k.eq_ignore_ascii_case(&item.field)),
+        _ => false,
+    }
+}
+
 /// Whether a request body carries a password: the request authenticates by its body (a
 /// login), so a 2xx answer to it is not unauthenticated access.
 fn sends_password(items: &[SensitiveItem]) -> bool {
@@ -283,21 +298,15 @@ pub fn tx_findings<'a>(
         .as_ref()
         .map_or(&[], |a| a.credentials_in_url.as_slice());
     for item in &inspection.sensitive {
+        if is_credential_item(item, api_key_headers, url_keys) {
+            continue;
+        }
         let (fkind, key, owasp) = match item.location {
-            "request.query" | "request.path" => {
-                // A credential in the query is `credentials_in_url`.
-                if item.location == "request.query"
-                    && url_keys.iter().any(|k| k.eq_ignore_ascii_case(&item.field))
-                {
-                    continue;
-                }
-                (
-                    "sensitive_data_in_url",
-                    format!("sensitive_data_in_url:{}", item.kind),
-                    OWASP_API8,
-                )
-            }
-            "request.header" if is_credential_header(&item.field, api_key_headers) => continue,
+            "request.query" | "request.path" => (
+                "sensitive_data_in_url",
+                format!("sensitive_data_in_url:{}", item.kind),
+                OWASP_API8,
+            ),
             loc => (
                 "sensitive_data_exposure",
                 format!("sensitive_data_exposure:{}@{loc}", item.kind),
@@ -414,40 +423,29 @@ pub fn weakest_auth<'a>(
     }
 }
 
-/// The inputs of [`risk`].
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RiskInputs<'a> {
-    /// `internet`, `internal` or `unknown`.
-    pub exposure: &'a str,
-    /// Not in any loaded spec (or not in the baseline).
-    pub shadow: bool,
-    /// A deprecated operation.
-    pub zombie: bool,
-}
-
-/// The endpoint's risk score, 0 to 100: the sum of four parts, capped at 100.
+/// The endpoint's risk score, 0 to 100, from its findings (kind and severity) and its
+/// exposure: the sum of four parts, capped at 100.
 /// - exposure: `internet` 25, `unknown` 10, `internal` 0;
-/// - authentication, the worst of its findings: 30 for unauthenticated access that is high,
-///   `jwt_alg_none` accepted, `jwt_weak_secret` or `jwt_expired`; 25 for
+/// - authentication, the worst of its findings: 30 for `unauthenticated_access` that is high,
+///   `jwt_alg_none` that is critical (accepted), `jwt_weak_secret` or `jwt_expired`; 25 for
 ///   `basic_auth_cleartext`, `credentials_in_url` or `basic_auth_weak_password`; 20 for other
-///   unauthenticated access; 15 for the other JWT and reuse findings; else 0;
-/// - sensitive data, by the most severe non-test value it moved: critical 30, high 25,
-///   medium 15, low 5; plus 5 when some travelled in the URL;
-/// - inventory: 15 for a zombie, 10 for a shadow endpoint.
-pub fn risk(observations: &BTreeMap<String, Observation>, inputs: RiskInputs<'_>) -> u8 {
-    let exposure = match inputs.exposure {
+///   unauthenticated access; 15 for the other JWT findings and `credential_reuse`; else 0;
+/// - sensitive data, by the most severe `sensitive_data_exposure` / `sensitive_data_in_url`:
+///   critical 30, high 25, medium 15, low 5 (test data is `info`: 0); plus 5 when personal
+///   data travels in URLs;
+/// - inventory: 15 for `zombie_api`, 10 for `shadow_api`.
+pub fn risk<'a>(findings: impl IntoIterator<Item = (&'a str, Severity)>, exposure: &str) -> u8 {
+    let exposure = match exposure {
         "internet" => 25,
         "unknown" => 10,
         _ => 0,
     };
-    let mut auth = 0u32;
-    let mut data = 0u32;
-    let mut in_url = 0u32;
-    for o in observations.values() {
-        let a = match o.kind.as_str() {
-            "unauthenticated_access" if o.severity >= Severity::High => 30,
+    let (mut auth, mut data, mut in_url, mut inventory) = (0u32, 0u32, 0u32, 0u32);
+    for (kind, severity) in findings {
+        let a = match kind {
+            "unauthenticated_access" if severity >= Severity::High => 30,
             "unauthenticated_access" => 20,
-            "jwt_alg_none" if o.severity >= Severity::Critical => 30,
+            "jwt_alg_none" if severity >= Severity::Critical => 30,
             "jwt_weak_secret" | "jwt_expired" => 30,
             "basic_auth_cleartext" | "credentials_in_url" | "basic_auth_weak_password" => 25,
             "jwt_alg_none"
@@ -459,11 +457,8 @@ pub fn risk(observations: &BTreeMap<String, Observation>, inputs: RiskInputs<'_>
             _ => 0,
         };
         auth = auth.max(a);
-        if matches!(
-            o.kind.as_str(),
-            "sensitive_data_exposure" | "sensitive_data_in_url"
-        ) {
-            let d = match o.severity {
+        if matches!(kind, "sensitive_data_exposure" | "sensitive_data_in_url") {
+            let d = match severity {
                 Severity::Critical => 30,
                 Severity::High => 25,
                 Severity::Medium => 15,
@@ -471,18 +466,16 @@ pub fn risk(observations: &BTreeMap<String, Observation>, inputs: RiskInputs<'_>
                 Severity::Info => 0,
             };
             data = data.max(d);
-            if o.kind == "sensitive_data_in_url" && o.severity > Severity::Info {
+            if kind == "sensitive_data_in_url" && severity > Severity::Info {
                 in_url = 5;
             }
         }
+        inventory = inventory.max(match kind {
+            "zombie_api" => 15,
+            "shadow_api" => 10,
+            _ => 0,
+        });
     }
-    let inventory = if inputs.zombie {
-        15
-    } else if inputs.shadow {
-        10
-    } else {
-        0
-    };
     (exposure + auth + data + in_url + inventory).min(100) as u8
 }
 
@@ -490,18 +483,6 @@ pub fn risk(observations: &BTreeMap<String, Observation>, inputs: RiskInputs<'_>
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    fn obs(kind: &str, severity: Severity) -> Observation {
-        Observation {
-            kind: kind.into(),
-            severity,
-            owasp: OWASP_API2.into(),
-            count: 1,
-            first_seen: 0,
-            first_tx: (0, 0, 0),
-            evidence: Map::new(),
-        }
-    }
 
     fn finding<'a>(
         key: &'static str,
@@ -612,44 +593,37 @@ mod tests {
 
     #[test]
     fn risk_adds_its_parts_and_caps() {
-        let none = BTreeMap::new();
-        let base = RiskInputs {
-            exposure: "internal",
-            ..RiskInputs::default()
-        };
-        assert_eq!(risk(&none, base), 0);
-        let internet = RiskInputs {
-            exposure: "internet",
-            ..base
-        };
-        assert_eq!(risk(&none, internet), 25);
-        let mut m = BTreeMap::new();
-        m.insert(
-            "unauthenticated_access".into(),
-            obs("unauthenticated_access", Severity::High),
+        let none: [(&str, Severity); 0] = [];
+        assert_eq!(risk(none, "internal"), 0);
+        assert_eq!(risk(none, "internet"), 25);
+        let mut f = vec![
+            ("unauthenticated_access", Severity::High),
+            ("sensitive_data_exposure", Severity::High),
+        ];
+        assert_eq!(risk(f.clone(), "internet"), 25 + 30 + 25);
+        f.push(("sensitive_data_in_url", Severity::Medium));
+        assert_eq!(risk(f.clone(), "internet"), 25 + 30 + 25 + 5);
+        f.push(("zombie_api", Severity::High));
+        assert_eq!(risk(f, "internet"), 100);
+        // Test data alone scores nothing; a low unauthenticated endpoint scores 20.
+        assert_eq!(
+            risk([("sensitive_data_exposure", Severity::Info)], "internal"),
+            0
         );
-        m.insert(
-            "sensitive_data_exposure:us_ssn@response.body".into(),
-            obs("sensitive_data_exposure", Severity::High),
+        assert_eq!(
+            risk([("unauthenticated_access", Severity::Low)], "unknown"),
+            30
         );
-        assert_eq!(risk(&m, internet), 25 + 30 + 25);
-        m.insert(
-            "sensitive_data_in_url:email".into(),
-            obs("sensitive_data_in_url", Severity::Medium),
+        assert_eq!(
+            risk(
+                [
+                    ("jwt_alg_none", Severity::Medium),
+                    ("shadow_api", Severity::High)
+                ],
+                "internal"
+            ),
+            15 + 10
         );
-        assert_eq!(risk(&m, internet), 25 + 30 + 25 + 5);
-        let zombie = RiskInputs {
-            zombie: true,
-            ..internet
-        };
-        assert_eq!(risk(&m, zombie), 100);
-        // Test data alone scores nothing.
-        let mut t = BTreeMap::new();
-        t.insert(
-            "sensitive_data_exposure:email@response.body".into(),
-            obs("sensitive_data_exposure", Severity::Info),
-        );
-        assert_eq!(risk(&t, base), 0);
     }
 
     #[test]

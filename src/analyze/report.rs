@@ -12,9 +12,11 @@ use std::path::Path;
 use serde_json::{json, Map, Value};
 
 use super::discovery::{
-    endpoint_risk, read_json, write_atomic, Baseline, DiscoveryError, BASELINE_FILE,
+    endpoint_findings, endpoint_risk, read_json, reused_credentials, write_atomic, Baseline,
+    DiscoveryError, BASELINE_FILE,
 };
 use super::inventory::{EndpointKey, EndpointView, Inventory};
+use super::posture;
 use super::spec::{export_openapi, ExportEndpoint, Operation, SpecSet};
 use crate::event::Timestamp;
 
@@ -74,7 +76,8 @@ pub fn table(
     baseline: Option<&Baseline>,
 ) -> String {
     let mut eps = inv.endpoints();
-    let risk = |e: &EndpointView<'_>| endpoint_risk(specs, baseline, e);
+    let reused = reused_credentials(&eps);
+    let risk = |e: &EndpointView<'_>| endpoint_risk(specs, baseline, e, &reused);
     match sort {
         Sort::Risk => eps.sort_by(|a, b| {
             risk(b)
@@ -177,6 +180,7 @@ pub fn export_json(
     dormant_after_us: u64,
 ) -> Value {
     let eps = inv.endpoints();
+    let reused = reused_credentials(&eps);
     let newest = newest(inv);
     let mut endpoints = Vec::with_capacity(eps.len());
     let mut dormant = Vec::new();
@@ -194,17 +198,21 @@ pub fn export_json(
         v["query_params"] = json!(s.query_params);
         v["documented"] = json!(specs.map(|_| op.is_some()));
         v["deprecated"] = json!(op.is_some_and(|o| o.deprecated));
-        v["risk"] = json!(endpoint_risk(specs, baseline, e));
-        let findings: Vec<Value> = s
-            .findings
-            .values()
-            .map(|o| {
+        let all = endpoint_findings(specs, baseline, e, &reused);
+        v["risk"] = json!(posture::risk(
+            all.iter().map(|f| (f.kind.as_str(), f.severity)),
+            s.exposure()
+        ));
+        let findings: Vec<Value> = all
+            .iter()
+            .map(|f| {
                 json!({
-                    "kind": o.kind,
-                    "severity": o.severity,
-                    "count": o.count,
-                    "first_seen": Timestamp(o.first_seen),
-                    "evidence": o.evidence,
+                    "kind": f.kind,
+                    "severity": f.severity,
+                    "owasp": f.owasp,
+                    "count": f.count,
+                    "first_seen": Timestamp(f.first_seen),
+                    "evidence": f.evidence,
                 })
             })
             .collect();

@@ -47,7 +47,7 @@ use crate::event::{
 };
 use crate::flow::{EndReason, Flow, FlowKey, FlowTable, TO_CLIENT, TO_SERVER};
 use crate::http::{HttpConfig, Transaction};
-use crate::stats::{CaptureReport, SinkCounters, Snapshot, WorkerReport};
+use crate::stats::{CaptureReport, InspectCounters, SinkCounters, Snapshot, WorkerReport};
 use crate::tcp::conn::Connection;
 use crate::tcp::{Budget, Ctx, ReassemblyConfig, TcpCounters};
 
@@ -657,6 +657,8 @@ struct Analyzer {
     templater: Templater,
     /// Credentials and sensitive values.
     inspector: Inspector,
+    /// What the inspector saw (copied into the worker's report).
+    counters: InspectCounters,
     internal: Vec<IpNet>,
     trusted: Vec<IpNet>,
     agg: Aggregate,
@@ -791,11 +793,17 @@ impl Analyzer {
                 .auth
                 .as_ref()
                 .map(|a| Cow::Borrowed(a.scheme.name())),
-            // Documented test values (example.com addresses, PSP test cards) are not data
-            // the endpoint moves.
+            // Documented test values (example.com addresses, PSP test cards) and the
+            // request's own credential are not data the endpoint moves.
             sensitive_types: {
+                let url_keys: &[String] = inspection
+                    .auth
+                    .as_ref()
+                    .map_or(&[], |a| a.credentials_in_url.as_slice());
                 let mut v: Vec<Cow<'_, str>> = Vec::new();
-                for item in inspection.sensitive.iter().filter(|i| !i.test_data) {
+                for item in inspection.sensitive.iter().filter(|i| {
+                    !i.test_data && !posture::is_credential_item(i, &self.api_key_headers, url_keys)
+                }) {
                     if !v.iter().any(|k| *k == item.kind) {
                         v.push(Cow::Borrowed(item.kind.as_str()));
                     }
@@ -849,6 +857,7 @@ impl Worker {
             analyzer: Analyzer {
                 templater,
                 inspector,
+                counters: InspectCounters::default(),
                 // Validated by `Config::from_parts`.
                 internal: parse_cidrs(&cfg.discovery.internal_cidrs).unwrap_or_default(),
                 trusted: parse_cidrs(&cfg.discovery.trusted_proxies).unwrap_or_default(),
@@ -1011,6 +1020,8 @@ impl Worker {
                 self.report.flows = self.table.counters.clone();
                 self.report.tcp = self.tcp;
                 self.report.tcp_buffered = self.budget.used as u64;
+                self.report.inspect = self.analyzer.counters.clone();
+                self.report.inspect.weak_secret = self.analyzer.inspector.weak_secret_stats();
                 let _ = self.sink_tx.send(SinkMsg::Worker {
                     seq,
                     report: Box::new(self.report.clone()),
@@ -1113,6 +1124,7 @@ fn http_event<'a>(
         response_content_type.as_deref(),
         ts,
     );
+    analyzer.counters.count(&inspection);
     let endpoint = analyzer.analyze(
         host.as_deref(),
         (

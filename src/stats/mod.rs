@@ -50,6 +50,114 @@ impl HttpCounters {
     }
 }
 
+/// What the sensitive data and credential analyzers saw, and which of their limits were
+/// reached (each limit of `[sensitive]` and `[auth]` has a counter here).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InspectCounters {
+    /// Transactions inspected.
+    pub transactions: u64,
+    /// `sensitive[]` items written, by type.
+    pub items: std::collections::BTreeMap<String, u64>,
+    /// Values those items stand for (array elements folded into one item count each).
+    pub values: u64,
+    /// Requests by `auth.scheme`.
+    pub schemes: std::collections::BTreeMap<&'static str, u64>,
+    /// Transactions whose inspection a limit cut short, by limit.
+    pub limits: std::collections::BTreeMap<&'static str, u64>,
+    /// The weak JWT secret check (cumulative, from the workers' checkers).
+    pub weak_secret: crate::analyze::auth::WeakSecretStats,
+}
+
+impl InspectCounters {
+    pub fn count(&mut self, i: &crate::analyze::inspect::Inspection) {
+        self.transactions += 1;
+        for s in &i.sensitive {
+            match self.items.get_mut(s.kind.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    self.items.insert(s.kind.clone(), 1);
+                }
+            }
+            self.values += u64::from(s.count);
+        }
+        if let Some(a) = &i.auth {
+            *self.schemes.entry(a.scheme.name()).or_default() += 1;
+            for l in &a.limits_hit {
+                *self.limits.entry(auth_limit_name(*l)).or_default() += 1;
+            }
+            if matches!(
+                a.jwt_error,
+                Some(crate::analyze::auth::JwtError::TooLong { .. })
+            ) {
+                *self.limits.entry("auth.max_jwt_bytes").or_default() += 1;
+            }
+            if a.jwt.as_ref().is_some_and(|j| j.claims_truncated) {
+                *self.limits.entry("auth.max_claim_nodes").or_default() += 1;
+            }
+        }
+        let n = &i.notes;
+        for (hit, name) in [
+            (n.detections_capped, "sensitive.max_detections_per_tx"),
+            (n.values_capped, "sensitive.max_values"),
+            (n.depth_capped, "sensitive.max_json_depth"),
+            (n.bytes_capped, "sensitive.max_scan_bytes"),
+            (n.json_truncated, "sensitive.json_truncated"),
+            (n.json_invalid, "sensitive.json_invalid"),
+            (n.binary_skipped, "sensitive.binary_skipped"),
+        ] {
+            if hit {
+                *self.limits.entry(name).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, o: &InspectCounters) {
+        self.transactions += o.transactions;
+        for (k, v) in &o.items {
+            *self.items.entry(k.clone()).or_default() += v;
+        }
+        self.values += o.values;
+        for (k, v) in &o.schemes {
+            *self.schemes.entry(k).or_default() += v;
+        }
+        for (k, v) in &o.limits {
+            *self.limits.entry(k).or_default() += v;
+        }
+        let (w, x) = (&mut self.weak_secret, &o.weak_secret);
+        w.verified += x.verified;
+        w.cache_hits += x.cache_hits;
+        w.cache_evictions += x.cache_evictions;
+        w.rate_limited += x.rate_limited;
+        w.weak_found += x.weak_found;
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "transactions": self.transactions,
+            "sensitive_items": self.items,
+            "sensitive_values": self.values,
+            "auth_schemes": self.schemes,
+            "limits": self.limits,
+            "weak_secret": {
+                "verified": self.weak_secret.verified,
+                "cache_hits": self.weak_secret.cache_hits,
+                "cache_evictions": self.weak_secret.cache_evictions,
+                "rate_limited": self.weak_secret.rate_limited,
+                "weak_found": self.weak_secret.weak_found,
+            },
+        })
+    }
+}
+
+fn auth_limit_name(l: crate::analyze::auth::AuthLimit) -> &'static str {
+    use crate::analyze::auth::AuthLimit;
+    match l {
+        AuthLimit::QueryParams => "auth.max_query_params",
+        AuthLimit::Cookies => "auth.max_cookies",
+        AuthLimit::AuthParams => "auth.max_auth_params",
+    }
+}
+
 /// A latency histogram in nanoseconds (1 ns to 60 s, 3 significant digits).
 #[derive(Clone, Debug)]
 pub struct Latency(Histogram<u64>);
@@ -136,6 +244,7 @@ pub struct WorkerReport {
     /// Out-of-order bytes held by reassembly at the time of the report.
     pub tcp_buffered: u64,
     pub http: HttpCounters,
+    pub inspect: InspectCounters,
     pub events: u64,
     /// Time a batch waited in the queue before its worker took it.
     pub queue_ns: Latency,
@@ -152,6 +261,7 @@ impl WorkerReport {
         self.tcp.merge(&o.tcp);
         self.tcp_buffered += o.tcp_buffered;
         self.http.merge(&o.http);
+        self.inspect.merge(&o.inspect);
         self.events += o.events;
         self.queue_ns.merge(&o.queue_ns);
         self.batch_ns.merge(&o.batch_ns);
@@ -273,6 +383,7 @@ impl Snapshot {
                 "upgrades": h.upgrades,
                 "anomalies": h.anomalies,
             },
+            "inspect": self.worker.inspect.to_json(),
             "events": {
                 "produced": self.worker.events,
                 "written": self.sink.events_written,

@@ -2555,6 +2555,181 @@ fn api_discovery(t0: u64) -> Result<Vec<ConvSpec>, SynthError> {
     Ok(convs)
 }
 
+/// A compact JWT from JSON header and payload; `key` signs it with HMAC-SHA256 (HS256), else
+/// the signature is filler bytes (the sensor never verifies asymmetric signatures).
+fn posture_jwt(header: &str, payload: &str, key: Option<&[u8]>) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+    let sig = match key.and_then(|k| hmac::Hmac::<sha2::Sha256>::new_from_slice(k).ok()) {
+        Some(mut mac) => {
+            mac.update(signing_input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        None => (0u8..64)
+            .map(|i| i.wrapping_mul(37).wrapping_add(11))
+            .collect(),
+    };
+    format!("{signing_input}.{}", b64(&sig))
+}
+
+/// One transaction for each posture finding: unauthenticated access to personal data on an
+/// endpoint that is elsewhere called with a token, a JWT with `alg: none` accepted, an expired
+/// JWT accepted, an HS256 JWT signed with a weak secret that lives a year and carries an
+/// e-mail claim, a JWT without expiry, one with a non-standard algorithm, Basic credentials
+/// with a common password in cleartext, an API key and an SSN in URLs, a password in a
+/// login body, and one token sent to two hosts. Clients are public addresses except one.
+fn posture(t0: u64) -> Result<Vec<ConvSpec>, SynthError> {
+    let now = EPOCH_US / 1_000_000;
+    let good = posture_jwt(
+        r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#,
+        &format!(
+            r#"{{"iss":"https://idp.shop.example","sub":"u-1001","iat":{},"exp":{}}}"#,
+            now - 60,
+            now + 3600
+        ),
+        None,
+    );
+    let none = posture_jwt(
+        r#"{"alg":"none","typ":"JWT"}"#,
+        &format!(
+            r#"{{"sub":"u-1002","iat":{},"exp":{}}}"#,
+            now - 60,
+            now + 3600
+        ),
+        None,
+    );
+    let expired = posture_jwt(
+        r#"{"alg":"ES256","typ":"JWT"}"#,
+        &format!(
+            r#"{{"sub":"u-1003","iat":{},"exp":{}}}"#,
+            now - 7200,
+            now - 3600
+        ),
+        None,
+    );
+    let weak = posture_jwt(
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        &format!(
+            r#"{{"sub":"u-1004","email":"mira.okafor@gmail.com","iat":{},"exp":{}}}"#,
+            now - 60,
+            now + 365 * 86_400
+        ),
+        Some(b"secret"),
+    );
+    let no_exp = posture_jwt(
+        r#"{"alg":"RS256","typ":"JWT"}"#,
+        r#"{"sub":"svc-reports","iss":"https://idp.shop.example"}"#,
+        None,
+    );
+    let odd_alg = posture_jwt(
+        r#"{"alg":"RS1","typ":"JWT"}"#,
+        &format!(
+            r#"{{"sub":"u-1005","iat":{},"exp":{}}}"#,
+            now - 60,
+            now + 600
+        ),
+        None,
+    );
+    let bearer = |t: &str| format!("Bearer {t}");
+    let host = "api.shop.example";
+    let mut convs = Vec::new();
+    let mut c = C::new("198.51.7.20:50100", "10.9.0.1:80", t0)?;
+    let get =
+        |path: &str, auth: &[(&str, &str)]| req("GET", path, Some(host), PYTHON, auth, Body::None);
+    let json_ok = |b: &str| resp(Srv::Nginx, 200, "OK", &[], Body::Json(b.to_string()));
+    // Personal data without credentials, on an endpoint others call with a token.
+    c.exchange(
+        &get("/api/v1/customers/1001", &[]),
+        &json_ok(r#"{"id":1001,"email":"ana.lopez@gmail.com","ssn":"536-22-1947"}"#),
+    );
+    let b = bearer(&good);
+    c.exchange(
+        &get("/api/v1/customers/1002", &[("Authorization", b.as_str())]),
+        &json_ok(r#"{"id":1002,"email":"li.wei@outlook.com","ssn":"219-45-3380"}"#),
+    );
+    c.exchange(
+        &get("/api/v1/customers/1003", &[("Authorization", b.as_str())]),
+        &json_ok(r#"{"id":1003,"email":"sam.moreau@orange.fr","ssn":"482-61-0937"}"#),
+    );
+    let n = bearer(&none);
+    c.exchange(
+        &get("/api/v1/orders", &[("Authorization", n.as_str())]),
+        &json_ok("[]"),
+    );
+    let e = bearer(&expired);
+    c.exchange(
+        &get("/api/v1/orders/77", &[("Authorization", e.as_str())]),
+        &json_ok(r#"{"id":77,"handled_by":"EMP-004211"}"#),
+    );
+    let w = bearer(&weak);
+    c.exchange(
+        &get("/api/v1/reports", &[("Authorization", w.as_str())]),
+        &json_ok("[]"),
+    );
+    let x = bearer(&no_exp);
+    c.exchange(
+        &get("/api/v1/reports/daily", &[("Authorization", x.as_str())]),
+        &json_ok("[]"),
+    );
+    let o = bearer(&odd_alg);
+    c.exchange(
+        &get("/api/v1/invoices", &[("Authorization", o.as_str())]),
+        &json_ok("[]"),
+    );
+    convs.push(c.done());
+    // Basic credentials with a common password; keys and an SSN in the URL; a login.
+    let mut c = C::new("203.0.114.9:50200", "10.9.0.1:80", t0 + 200_000)?;
+    let basic = "Basic YWRtaW46cGFzc3dvcmQxMjM="; // admin:password123
+    c.exchange(
+        &get("/api/v1/admin/stats", &[("Authorization", basic)]),
+        &json_ok(r#"{"users":12}"#),
+    );
+    c.exchange(
+        &get(
+            "/api/v1/export?format=csv&api_key=9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+            &[],
+        ),
+        &json_ok("[]"),
+    );
+    c.exchange(
+        &get(
+            "/api/v1/lookup?ssn=536-22-1947",
+            &[("Authorization", b.as_str())],
+        ),
+        &json_ok(r#"{"found":true}"#),
+    );
+    let login = req(
+        "POST",
+        "/api/v1/login",
+        Some(host),
+        PYTHON,
+        &[],
+        Body::Typed(
+            "application/x-www-form-urlencoded",
+            b"username=ana.lopez%40gmail.com&password=Tr0ub4dor%263x!".to_vec(),
+        ),
+    );
+    c.exchange(&login, &json_ok(r#"{"ok":true}"#));
+    convs.push(c.done());
+    // The same token on a second host, from an internal client.
+    let mut c = C::new("10.9.5.5:50300", "10.9.0.2:8080", t0 + 400_000)?;
+    c.exchange(
+        &req(
+            "GET",
+            "/v2/balance",
+            Some("billing.shop.example:8080"),
+            CURL,
+            &[("Authorization", b.as_str())],
+            Body::None,
+        ),
+        &json_ok(r#"{"balance":"12.50"}"#),
+    );
+    convs.push(c.done());
+    Ok(convs)
+}
+
 type Builder = fn(u64) -> Result<Vec<ConvSpec>, SynthError>;
 
 const BUILDERS: &[(&str, Builder)] = &[
@@ -2593,6 +2768,9 @@ pub(super) fn plan(name: &str) -> Result<Option<Plan>, SynthError> {
     }
     if name == "api-discovery" {
         return Ok(Some(Plan::ethernet(api_discovery(EPOCH_US)?)));
+    }
+    if name == "posture" {
+        return Ok(Some(Plan::ethernet(posture(EPOCH_US)?)));
     }
     let Some((_, build)) = BUILDERS.iter().find(|(n, _)| *n == name) else {
         return Ok(None);

@@ -202,6 +202,10 @@ const SCENARIOS: &[(&str, &str)] = &[
         "api-discovery",
         "API calls whose templates are known: slugs, nested parameters, /users/me, versions, two hosts",
     ),
+    (
+        "posture",
+        "one call per posture finding: unauthenticated personal data, weak, expired and unsigned JWTs, Basic with a common password, keys and an SSN in URLs, a token on two hosts",
+    ),
 ];
 
 /// All scenarios: (name, one-line description).
@@ -1461,7 +1465,7 @@ mod tests {
     #[test]
     fn every_scenario_recounts_exactly() {
         let names: BTreeSet<&str> = scenarios().iter().map(|(n, _)| *n).collect();
-        assert_eq!(names.len(), 40);
+        assert_eq!(names.len(), 41);
         for (name, _) in scenarios() {
             let info = check(name);
             assert!(info.packets > 10, "{name}");

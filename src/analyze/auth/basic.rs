@@ -5,7 +5,10 @@
 //! buffer is zeroed) before it returns; [`BasicCred`] holds the user name (cut to
 //! `max_field_chars`) and an optional [`WeakReason`]. The common-password list is
 //! `common_passwords.txt`, Openwall's John the Ripper `password.lst` (3 545 entries, public
-//! domain; source in its header), loaded once per process.
+//! domain), and `common_passwords_xato.txt`, the 10 000 most common passwords of zxcvbn's
+//! frequency list (MIT; sources in their headers), loaded once per process. A password is
+//! also weak when it is a listed word dressed up the usual way: capitals, leetspeak
+//! (`P@ssw0rd`) and digits or symbols around it (`password123`, `Summer2024!`).
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -15,16 +18,46 @@ use serde::Serialize;
 use super::util::{b64_any_decode, bounded_lossy};
 
 const COMMON: &str = include_str!("common_passwords.txt");
+const COMMON_XATO: &str = include_str!("common_passwords_xato.txt");
 
 fn common_set() -> &'static HashSet<String> {
     static SET: OnceLock<HashSet<String>> = OnceLock::new();
     SET.get_or_init(|| {
         COMMON
             .lines()
+            .chain(COMMON_XATO.lines())
             .filter(|l| !l.starts_with("#!") && !l.is_empty())
             .map(str::to_ascii_lowercase)
             .collect()
     })
+}
+
+/// Shortest word that counts as the base of a dressed-up common password.
+const MIN_BASE: usize = 4;
+
+/// The word inside a dressed-up password: lower case, leetspeak undone, digits and symbols
+/// around it dropped (`P@ssw0rd!` → `password`, `Summer2024!` → `summer`). `None` when
+/// nothing was dressed up or what is left is shorter than [`MIN_BASE`].
+fn base_word(p: &str) -> Option<String> {
+    let core = p.trim_matches(|c: char| !c.is_ascii_alphabetic() && !"@$013457".contains(c));
+    let core = core.trim_end_matches(|c: char| c.is_ascii_digit());
+    let core = core.trim_start_matches(|c: char| c.is_ascii_digit());
+    let word: String = core
+        .chars()
+        .map(|c| match c {
+            '@' | '4' => 'a',
+            '$' | '5' => 's',
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '7' => 't',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    (word.len() >= MIN_BASE
+        && word.chars().all(|c| c.is_ascii_lowercase())
+        && word != p.to_ascii_lowercase())
+    .then_some(word)
 }
 
 /// Why a Basic password is weak (the first that applies, in this order).
@@ -38,6 +71,8 @@ pub enum WeakReason {
     SameAsUser,
     /// On the bundled common-password list (ASCII case ignored).
     CommonPassword,
+    /// A listed password with capitals, leetspeak, or digits and symbols around it.
+    CommonPasswordVariant,
     /// Shorter than `min_password_len` characters.
     TooShort { len: usize, min: usize },
 }
@@ -49,6 +84,7 @@ impl WeakReason {
             WeakReason::Empty => "empty",
             WeakReason::SameAsUser => "same_as_user",
             WeakReason::CommonPassword => "common_password",
+            WeakReason::CommonPasswordVariant => "common_password_variant",
             WeakReason::TooShort { .. } => "too_short",
         }
     }
@@ -83,6 +119,10 @@ pub fn password_weakness(user: &[u8], password: &[u8], min_len: usize) -> Option
     }
     if is_common_password(password) {
         return Some(WeakReason::CommonPassword);
+    }
+    let base = std::str::from_utf8(password).ok().and_then(base_word);
+    if base.is_some_and(|b| common_set().contains(&b)) {
+        return Some(WeakReason::CommonPasswordVariant);
     }
     let len = std::str::from_utf8(password).map_or(password.len(), |s| s.chars().count());
     if len < min_len {
@@ -165,6 +205,46 @@ mod tests {
     }
 
     #[test]
+    fn dressed_up_common_passwords_are_weak() {
+        assert_eq!(
+            basic("bob:Summer2024!").unwrap().weak_password,
+            Some(WeakReason::CommonPasswordVariant)
+        );
+        for p in [
+            "password123",
+            "P@ssw0rd!",
+            "Summer2024!",
+            "Dragon1998#",
+            "123monkey",
+            "Letmein!!",
+        ] {
+            let w = basic(&format!("bob:{p}")).unwrap().weak_password;
+            assert!(
+                matches!(
+                    w,
+                    Some(WeakReason::CommonPassword | WeakReason::CommonPasswordVariant)
+                ),
+                "{p}: {w:?}"
+            );
+        }
+        for p in [
+            "xK9#mQ2$vLr7",
+            "correct-horse-battery-staple-42",
+            "V3ry-l0ng-and-rand0m",
+            "Tr0ub4dor&3x!",
+        ] {
+            assert_eq!(
+                basic(&format!("bob:{p}")).unwrap().weak_password,
+                None,
+                "{p}"
+            );
+        }
+        assert_eq!(base_word("2024"), None);
+        assert_eq!(base_word("abc1"), None, "base shorter than 4");
+        assert_eq!(base_word("password"), None, "nothing dressed up");
+    }
+
+    #[test]
     fn decoding_edge_cases() {
         // RFC 7617 example.
         let c = decode_basic(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", 8, 256).unwrap();
@@ -190,13 +270,13 @@ mod tests {
 
     #[test]
     fn serialises_without_password() {
-        let c = basic("bob:hunter2").unwrap();
+        let c = basic("bob:Xq7!zr2").unwrap();
         let j = serde_json::to_string(&c).unwrap();
         assert_eq!(
             j,
             r#"{"user":"bob","weak_password":{"reason":"too_short","len":7,"min":8}}"#
         );
-        assert!(!j.contains("hunter2"));
+        assert!(!j.contains("Xq7!zr2"));
         assert_eq!(WeakReason::CommonPassword.name(), "common_password");
     }
 }
