@@ -195,3 +195,24 @@ fn findings_are_not_raised_again_after_a_restart() {
         findings(&again)
     );
 }
+
+#[test]
+fn inspection_can_be_switched_off() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = dir.path().join("off.toml");
+    std::fs::write(
+        &cfg,
+        "[sensitive]\nenabled = false\n[auth]\nenabled = false\n",
+    )
+    .expect("config written");
+    let run = replay(&[capture()], &["--config", cfg.to_str().expect("utf-8")]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let http = run.of_type("http");
+    assert_eq!(http.len(), 13);
+    assert!(http
+        .iter()
+        .all(|e| e.get("auth").is_none() && e.get("sensitive").is_none()));
+    // Without inspection no posture finding is raised (the inventory still is).
+    assert!(run.of_type("finding").is_empty(), "{:?}", findings(&run));
+    assert_eq!(run.of_type("api_endpoint").len(), 11);
+}

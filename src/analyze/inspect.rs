@@ -218,7 +218,7 @@ impl Inspector {
         ts_us: u64,
     ) -> Inspection {
         let mut out = Inspection::default();
-        if let Some(req) = req {
+        if let Some(req) = req.filter(|_| self.auth.config().enabled) {
             let mut a = self.auth.analyze(
                 req,
                 resp,
@@ -230,6 +230,9 @@ impl Inspector {
             }
             out.auth = Some(a.info);
             out.weaknesses = a.weaknesses;
+        }
+        if !self.detector.enabled() {
+            return out;
         }
         let d = &self.detector;
         let buf = &mut self.buf;

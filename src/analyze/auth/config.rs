@@ -79,6 +79,9 @@ impl std::fmt::Debug for FingerprintKey {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
+    /// Credential classification on (default). Off: no `auth` object on `http` events and
+    /// no credential findings.
+    pub enabled: bool,
     /// Key for credential fingerprints. Default: empty (see [`FingerprintKey`]).
     #[serde(skip)]
     pub fingerprint_key: FingerprintKey,
@@ -144,6 +147,7 @@ pub struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             fingerprint_key: FingerprintKey::default(),
             extra_api_key_headers: Vec::new(),
             extra_query_keys: Vec::new(),

@@ -33,6 +33,9 @@ pub const MAX_JSON_DEPTH_LIMIT: usize = 1024;
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SensitiveConfig {
+    /// Sensitive data detection on (default). Off: no `sensitive[]` items and no sensitive
+    /// data findings (a sensor that must not look at payloads).
+    pub enabled: bool,
     /// Operator rules, checked after the built-in classes. Default: none.
     pub custom_rules: Vec<CustomRule>,
     /// Detections kept per transaction (the length of the caller's `out` vector); further
@@ -74,6 +77,7 @@ pub struct SensitiveConfig {
 impl Default for SensitiveConfig {
     fn default() -> Self {
         Self {
+            enabled: true,
             custom_rules: Vec::new(),
             max_detections_per_tx: DEFAULT_MAX_DETECTIONS_PER_TX,
             max_json_depth: DEFAULT_MAX_JSON_DEPTH,

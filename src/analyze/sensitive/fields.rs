@@ -338,17 +338,24 @@ thread_local! {
         std::cell::RefCell::new(vec![EMPTY_SLOT; KEY_CACHE_SLOTS]);
 }
 
-/// The cache slot of a name of at most [`CACHED_KEY`] bytes.
-fn slot_of(key: &[u8]) -> usize {
-    let mut h = FxHasher(key.len() as u64);
-    for chunk in key.chunks(8) {
-        let mut w = [0u8; 8];
-        if let Some(d) = w.get_mut(..chunk.len()) {
-            d.copy_from_slice(chunk);
-        }
-        h.mix(u64::from_le_bytes(w));
+/// Eight bytes of `key` from `at` (zero-padded), little-endian.
+fn load8(key: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    let s = key.get(at..).unwrap_or_default();
+    let n = s.len().min(8);
+    if let (Some(d), Some(s)) = (w.get_mut(..n), s.get(..n)) {
+        d.copy_from_slice(s);
     }
-    (h.0 >> 40) as usize % KEY_CACHE_SLOTS
+    u64::from_le_bytes(w)
+}
+
+/// The cache slot of a name of at most [`CACHED_KEY`] bytes: a hash of its length, first
+/// and last eight bytes (the slot is only a hint: the name is compared in full).
+fn slot_of(key: &[u8]) -> usize {
+    let n = key.len();
+    let h = (load8(key, 0) ^ load8(key, n.saturating_sub(8)).rotate_left(29) ^ n as u64)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 40) as usize % KEY_CACHE_SLOTS
 }
 
 /// The context of one field name (remembered per thread: names repeat across bodies).

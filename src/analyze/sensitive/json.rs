@@ -74,8 +74,36 @@ enum Next {
     ValueOrEnd,
 }
 
-/// Bytes of a string looked at one by one before memchr takes over.
-const SHORT_STRING: usize = 24;
+/// Bytes of a string looked at eight at a time before memchr takes over.
+const SHORT_STRING: usize = 32;
+
+/// The first `"` or `\` of `v`. Most strings are short: their first bytes are looked at
+/// eight at a time (a word with a zero byte where it matches), then memchr takes over.
+fn quote_or_backslash(v: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut at = 0usize;
+    let mut words = v.chunks_exact(8);
+    for c in &mut words {
+        if at >= SHORT_STRING {
+            return memchr::memchr2(b'"', b'\\', v.get(at..).unwrap_or_default()).map(|j| j + at);
+        }
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let w = u64::from_le_bytes(b);
+        let m = zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')));
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|j| j + at)
+}
 
 struct Walker<'a> {
     v: &'a [u8],
@@ -100,16 +128,7 @@ impl<'a> Walker<'a> {
     fn string(&mut self) -> Result<Cow<'a, [u8]>, Cow<'a, [u8]>> {
         let start = self.i + 1;
         let rest = self.v.get(start..).unwrap_or_default();
-        // Most strings are short: look at the first bytes one by one before calling memchr.
-        let head = rest.get(..SHORT_STRING).unwrap_or(rest);
-        let end = match head.iter().position(|&b| b == b'"' || b == b'\\') {
-            Some(j) => Some(j),
-            None if head.len() < rest.len() => {
-                memchr::memchr2(b'"', b'\\', rest.get(head.len()..).unwrap_or_default())
-                    .map(|j| j + head.len())
-            }
-            None => None,
-        };
+        let end = quote_or_backslash(rest);
         match end {
             Some(j) if rest.get(j) == Some(&b'"') => {
                 self.i = start + j + 1;
@@ -502,6 +521,30 @@ mod tests {
                 _ => format!("[{}]{part}", idx.next().unwrap_or(usize::MAX)),
             })
             .collect()
+    }
+
+    #[test]
+    fn quote_search_matches_a_plain_scan() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..80usize {
+            for _ in 0..200 {
+                let v: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        match x % 23 {
+                            0 => b'"',
+                            1 => b'\\',
+                            2 => 0x80 | (x >> 40) as u8,
+                            _ => b'a' + (x % 26) as u8,
+                        }
+                    })
+                    .collect();
+                let want = v.iter().position(|&b| b == b'"' || b == b'\\');
+                assert_eq!(quote_or_backslash(&v), want, "{v:?}");
+            }
+        }
     }
 
     #[test]

@@ -64,6 +64,75 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod candidate_tests {
+    use super::*;
+
+    #[test]
+    fn digit_candidates() {
+        for yes in [
+            "536-22-1947",
+            "4111 1111 1111 1111",
+            "+33 6 12 34 56 78",
+            "(415) 555-2671",
+            "10.0.0.1",
+            "DE89370400440532013000",
+            "GB82 WEST 1234 5698 7654 32",
+            "x1 536-22-1947",
+            "4155552671",
+            "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        ] {
+            assert!(digit_candidate(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "2025-01-01T12:00:00Z",
+            "item-123456",
+            "19.99",
+            "v1.2.3",
+            "12345678",
+            "2024/01/15",
+            "abc",
+            "",
+        ] {
+            assert!(!digit_candidate(no.as_bytes()), "{no}");
+        }
+    }
+
+    /// Property: a value the candidate check rejects gives no digit-based detection.
+    #[test]
+    fn rejected_values_have_no_digit_detections() {
+        let d = Detector::new(&SensitiveConfig::default()).unwrap_or_else(|_| unreachable!());
+        let mut rng = 0x1234_5678_9abc_def0u64;
+        let alphabet = b"0123456789 -./+()ABZab:x";
+        let mut rejected = 0;
+        for _ in 0..200_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let len = 4 + (rng % 24) as usize;
+            let mut r = rng;
+            let v: Vec<u8> = (0..len)
+                .map(|_| {
+                    r = r.rotate_left(5).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                    alphabet[(r >> 58) as usize % alphabet.len()]
+                })
+                .collect();
+            if digit_candidate(&v) {
+                continue;
+            }
+            rejected += 1;
+            let mut body = Vec::new();
+            d.scan_body(Location::ResponseBody, Some("text/plain"), &v, &mut body);
+            assert!(
+                body.is_empty(),
+                "{:?} gave {body:?}",
+                String::from_utf8_lossy(&v)
+            );
+        }
+        assert!(rejected > 10_000);
+    }
+}
+
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::ControlFlow;
@@ -390,6 +459,7 @@ const SKIP_HEADERS: &[&str] = &[
 /// Each `scan_*` call appends to `out` and returns what was capped. Pass one `out` vector per
 /// transaction: `max_detections_per_tx` bounds `out.len()`.
 pub struct Detector {
+    enabled: bool,
     limits: Limits,
     pre: Prefilter,
     custom: CustomRules,
@@ -420,6 +490,7 @@ impl Detector {
         })?;
         let custom = CustomRules::new(&cfg.custom_rules, cfg.max_custom_input_bytes)?;
         Ok(Detector {
+            enabled: cfg.enabled,
             limits: Limits {
                 max_detections_per_tx: cfg.max_detections_per_tx,
                 max_json_depth: cfg.max_json_depth,
@@ -436,6 +507,11 @@ impl Detector {
             custom,
             disabled,
         })
+    }
+
+    /// `[sensitive] enabled`.
+    pub fn enabled(&self) -> bool {
+        self.enabled
     }
 
     fn disabled(&self, kind: &DataType) -> bool {
@@ -720,14 +796,15 @@ impl Detector {
                             last += 1;
                         }
                         let inside = hits.get(next_hit..last);
-                        // Nothing to look at: no prefilter hit, no digit, no telling field
-                        // name, too short for `key: value` pairs, no custom rule (exactly
-                        // the values `scan_value` would find nothing in).
+                        // Nothing to look at: no prefilter hit, no digits that could form
+                        // a card, SSN, phone, IBAN or address, no telling field name, too
+                        // short for `key: value` pairs, no custom rule (values in which
+                        // `scan_value` cannot find anything).
                         if last == next_hit
                             && !ctx.wants_value_check()
                             && s.len() < scan::MIN_TEXTY_VALUE
                             && no_custom
-                            && !has_digit(s)
+                            && !digit_candidate(s)
                         {
                             return ControlFlow::Continue(());
                         }
@@ -777,20 +854,74 @@ impl Detector {
     }
 }
 
-/// Whether `v` holds an ASCII digit (16 bytes at a time, without an early exit inside a
-/// block, so the compiler vectorises it).
-fn has_digit(v: &[u8]) -> bool {
-    let mut blocks = v.chunks_exact(16);
-    for b in &mut blocks {
-        let mut any = false;
-        for &c in b {
-            any |= c.wrapping_sub(b'0') < 10;
-        }
-        if any {
-            return true;
-        }
+/// Byte classes of [`digit_candidate`]: digit, chain separator, capital, phone prefix, dot.
+const C_DIGIT: u8 = 1;
+const C_SEP: u8 = 2;
+const C_UPPER: u8 = 4;
+const C_PREFIX: u8 = 8;
+const C_DOT: u8 = 16;
+
+const fn digit_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = C_DIGIT;
+        c += 1;
     }
-    blocks.remainder().iter().any(u8::is_ascii_digit)
+    let mut c = b'A';
+    while c <= b'Z' {
+        t[c as usize] = C_UPPER;
+        c += 1;
+    }
+    t[b' ' as usize] = C_SEP;
+    t[b'-' as usize] = C_SEP;
+    t[b'/' as usize] = C_SEP;
+    t[b'.' as usize] = C_SEP | C_DOT;
+    t[b'+' as usize] = C_PREFIX;
+    t[b'(' as usize] = C_PREFIX;
+    t
+}
+
+static DIGIT_CLASSES: [u8; 256] = digit_classes();
+
+/// Whether the digit pass could report anything in `v`: a digit after `+` or `(` (phone),
+/// after two capitals (IBAN), or in a chain of digit groups joined by ` `, `-`, `.` or `/`
+/// holding at least 9 digits (SSN, phone, card) or 4 dot-separated groups (IPv4). This is
+/// a superset of what `digit_pass` classifies (its chains use one separator and must not be
+/// glued to letters), so a value failing it cannot yield a digit detection.
+fn digit_candidate(v: &[u8]) -> bool {
+    let (mut digits, mut dots, mut in_chain) = (0u32, 0u32, false);
+    // A separator seen inside a chain: it continues the chain if a digit follows.
+    let mut pending = 0u8;
+    let (mut prev, mut prev2) = (0u8, 0u8);
+    for &c in v {
+        let k = DIGIT_CLASSES[usize::from(c)];
+        if k & C_DIGIT != 0 {
+            if !in_chain {
+                if prev & C_PREFIX != 0 || (prev & C_UPPER != 0 && prev2 & C_UPPER != 0) {
+                    return true;
+                }
+                (in_chain, digits, dots) = (true, 0, 0);
+            } else if pending & C_DOT != 0 {
+                dots += 1;
+                if dots >= 3 {
+                    return true;
+                }
+            }
+            pending = 0;
+            digits += 1;
+            if digits >= 9 {
+                return true;
+            }
+        } else if in_chain && k & C_SEP != 0 && pending == 0 {
+            pending = k;
+        } else {
+            in_chain = false;
+            pending = 0;
+        }
+        (prev2, prev) = (prev, k);
+    }
+    false
 }
 
 // Compile-time check: the detector is shared between worker threads.

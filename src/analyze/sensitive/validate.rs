@@ -158,59 +158,74 @@ fn distinct(v: &[u8]) -> usize {
 
 // ---------------------------------------------------------------- e-mail
 
+const E_LOCAL: u8 = 1;
+const E_DOMAIN: u8 = 2;
+
+/// Byte classes of e-mail addresses: local part (`[A-Za-z0-9._%+-]`), domain
+/// (`[A-Za-z0-9.-]`).
+const fn email_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
+            t[c] = E_LOCAL | E_DOMAIN;
+        } else if b == b'_' || b == b'%' || b == b'+' {
+            t[c] = E_LOCAL;
+        }
+        c += 1;
+    }
+    t
+}
+
+static EMAIL_CLASSES: [u8; 256] = email_classes();
+
+#[inline]
 fn is_local(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+    EMAIL_CLASSES[usize::from(b)] & E_LOCAL != 0
 }
 
+#[inline]
 fn is_domain(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+    EMAIL_CLASSES[usize::from(b)] & E_DOMAIN != 0
 }
 
-/// An e-mail address around the `@` at `at`.
-pub(super) fn email_at(v: &[u8], at: usize) -> Option<Span> {
-    if byte(v, at) != b'@' {
-        return None;
-    }
-    let mut s = at;
-    while s > 0 && at - s < 64 && is_local(before(v, s)) {
-        s -= 1;
-    }
-    if is_local(before(v, s)) {
-        return None; // local part longer than 64
-    }
-    let local = v.get(s..at)?;
-    if local.is_empty()
-        || local.starts_with(b".")
-        || local.ends_with(b".")
-        || memchr::memmem::find(local, b"..").is_some()
-    {
-        return None;
-    }
-    // `scheme://user:pass@host`: URL user info, not an address.
-    if before(v, s) == b':' || before(v, s) == b'/' {
-        let tok_start = v
-            .get(..s)?
-            .iter()
-            .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<'))
-            .map_or(0, |p| p + 1);
-        if memchr::memmem::find(v.get(tok_start..s)?, b"//").is_some() {
-            return None;
+/// Longest domain the per-thread memo remembers.
+const DOMAIN_MEMO: usize = 64;
+
+/// What [`judge_domain`] decided about a domain candidate: the length of the domain kept
+/// (trailing unknown labels dropped) and whether it is a documentation domain; `None` when
+/// it is not an e-mail domain.
+type DomainVerdict = Option<(usize, bool)>;
+
+thread_local! {
+    /// The last domain judged on this thread (addresses in a body often share one).
+    static LAST_DOMAIN: std::cell::Cell<([u8; DOMAIN_MEMO], usize, DomainVerdict)> =
+        const { std::cell::Cell::new(([0; DOMAIN_MEMO], usize::MAX, None)) };
+}
+
+/// The checks of an address's domain that depend on the domain alone (see [`email_at`]).
+fn judge_domain(candidate: &[u8]) -> DomainVerdict {
+    let memo = candidate.len() <= DOMAIN_MEMO;
+    if memo {
+        let (buf, len, verdict) = LAST_DOMAIN.get();
+        if len == candidate.len() && buf.get(..len) == Some(candidate) {
+            return verdict;
         }
     }
-    let dstart = at + 1;
-    let mut e = dstart + run_len(v, dstart, 253, is_domain);
-    while e > dstart && matches!(before(v, e), b'.' | b'-') {
-        e -= 1;
+    let verdict = judge_domain_uncached(candidate);
+    if memo {
+        let mut buf = [0u8; DOMAIN_MEMO];
+        if let Some(d) = buf.get_mut(..candidate.len()) {
+            d.copy_from_slice(candidate);
+        }
+        LAST_DOMAIN.set((buf, candidate.len(), verdict));
     }
-    // `git@github.com:org/repo`: an scp-style remote.
-    let after = byte(v, e);
-    if after == b':' && (is_alnum(byte(v, e + 1)) || byte(v, e + 1) == b'/') {
-        return None;
-    }
-    if after == b'@' {
-        return None;
-    }
-    let mut domain = v.get(dstart..e)?;
+    verdict
+}
+
+fn judge_domain_uncached(candidate: &[u8]) -> DomainVerdict {
+    let mut domain = candidate;
     // "mail john@example.com.Then": back off unknown trailing labels.
     loop {
         match check_domain(domain) {
@@ -238,13 +253,60 @@ pub(super) fn email_at(v: &[u8], at: usize) -> Option<Span> {
             return None;
         }
     }
-    let end = dstart + domain.len();
-    let verdict = if is_example_domain(domain) {
+    Some((domain.len(), is_example_domain(domain)))
+}
+
+/// An e-mail address around the `@` at `at`.
+pub(super) fn email_at(v: &[u8], at: usize) -> Option<Span> {
+    if byte(v, at) != b'@' {
+        return None;
+    }
+    let mut s = at;
+    while s > 0 && at - s < 64 && is_local(before(v, s)) {
+        s -= 1;
+    }
+    if is_local(before(v, s)) {
+        return None; // local part longer than 64
+    }
+    let local = v.get(s..at)?;
+    if local.is_empty()
+        || local.starts_with(b".")
+        || local.ends_with(b".")
+        || local.windows(2).any(|w| w == b"..")
+    {
+        return None;
+    }
+    // `scheme://user:pass@host`: URL user info, not an address.
+    if before(v, s) == b':' || before(v, s) == b'/' {
+        let tok_start = v
+            .get(..s)?
+            .iter()
+            .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<'))
+            .map_or(0, |p| p + 1);
+        if memchr::memmem::find(v.get(tok_start..s)?, b"//").is_some() {
+            return None;
+        }
+    }
+    let dstart = at + 1;
+    let mut e = dstart + run_len(v, dstart, 253, is_domain);
+    while e > dstart && matches!(before(v, e), b'.' | b'-') {
+        e -= 1;
+    }
+    // `git@github.com:org/repo`: an scp-style remote.
+    let after = byte(v, e);
+    if after == b':' && (is_alnum(byte(v, e + 1)) || byte(v, e + 1) == b'/') {
+        return None;
+    }
+    if after == b'@' {
+        return None;
+    }
+    let (kept, example) = judge_domain(v.get(dstart..e)?)?;
+    let verdict = if example {
         Verdict::Test
     } else {
         Verdict::Real
     };
-    Some(Span::new(s, end, verdict))
+    Some(Span::new(s, dstart + kept, verdict))
 }
 
 enum DomainCheck {
