@@ -126,6 +126,12 @@ fn per_class_precision_and_recall_on_labelled_traffic() {
             *auth_confusion
                 .entry((want_scheme.to_string(), got_scheme.to_string()))
                 .or_default() += 1;
+            if verbose {
+                eprintln!(
+                    "AUTH want {want_scheme} got {got_scheme}: {} {}?{}",
+                    ev["http"]["method"], ev["http"]["path"], ev["http"]["query"]
+                );
+            }
         }
         let plants: Vec<&Value> = call["plants"].as_array().into_iter().flatten().collect();
         let mut matched = vec![false; plants.len()];

@@ -202,7 +202,7 @@ pub struct Inspection {
     pub sensitive: Vec<SensitiveItem>,
     /// Which sensitive-data limits cut the inspection short.
     pub notes: ScanNotes,
-    /// Raw values detected in the path and the query, to keep them out of `http.path` and
+    /// Raw values detected in the transaction, to keep them out of `http.path` and
     /// `http.query`: (raw, replacement).
     url_values: Vec<(String, String)>,
 }
@@ -276,17 +276,89 @@ impl Inspector {
             if self.unredacted {
                 item.redacted = det.raw.clone();
             }
-            if matches!(det.location, Location::RequestQuery | Location::RequestPath)
-                && !self.unredacted
-                && !det.raw.is_empty()
-            {
-                out.url_values
-                    .push((det.raw.clone(), item.redacted.clone()));
-            }
             out.sensitive.push(item);
         }
+        let buf = std::mem::take(&mut self.buf);
+        if !self.unredacted && out.sensitive.len() > 1 {
+            // A mask keeps a part of its value (an address's domain): should that part hold
+            // another value found in the transaction, that value is redacted in it too.
+            for i in 0..out.sensitive.len() {
+                let Some(item) = out.sensitive.get(i) else {
+                    break;
+                };
+                let (mask, tag) = item
+                    .redacted
+                    .rsplit_once('#')
+                    .unwrap_or((item.redacted.as_str(), ""));
+                if !field_may_hold_value(mask) {
+                    continue;
+                }
+                let mut m = mask.to_string();
+                for (j, (det, red)) in buf.iter().zip(out.sensitive.iter()).enumerate() {
+                    if j != i && det.raw.len() >= 4 && m.contains(det.raw.as_str()) {
+                        m = m.replace(det.raw.as_str(), &red.redacted);
+                    }
+                }
+                if m != mask {
+                    let r = format!("{m}#{tag}");
+                    if let Some(item) = out.sensitive.get_mut(i) {
+                        item.redacted = r;
+                    }
+                }
+            }
+        }
+        if !self.unredacted {
+            // Field names come from the traffic too (a JSON object keyed by e-mail
+            // address, an odd header or query name): a value found in the transaction, or
+            // in the name itself, is redacted there as well.
+            for i in 0..out.sensitive.len() {
+                let Some(item) = out.sensitive.get(i) else {
+                    break;
+                };
+                if item.location == Location::RequestPath.name()
+                    || !field_may_hold_value(&item.field)
+                {
+                    continue;
+                }
+                let mut field = item.field.clone();
+                for (det, red) in buf.iter().zip(out.sensitive.iter()) {
+                    if det.raw.len() >= 4 && field.contains(det.raw.as_str()) {
+                        field = field.replace(det.raw.as_str(), &red.redacted);
+                    }
+                }
+                let field = match self.redact_text(&field) {
+                    Cow::Owned(f) => f,
+                    Cow::Borrowed(_) => field,
+                };
+                if let Some(item) = out.sensitive.get_mut(i) {
+                    item.field = field;
+                }
+            }
+        }
+        if !self.unredacted {
+            // Values found anywhere in the transaction are kept out of `http.path` and
+            // `http.query` (found there, or there in a form the detector passed over).
+            for (det, item) in buf.iter().zip(out.sensitive.iter()) {
+                let url = matches!(det.location, Location::RequestQuery | Location::RequestPath);
+                if !det.raw.is_empty() && (url || det.raw.len() >= 6) {
+                    out.url_values
+                        .push((det.raw.clone(), item.redacted.clone()));
+                }
+            }
+        }
+        self.buf = buf;
         out
     }
+}
+
+/// Whether a field name could hold a sensitive value (an `@`, a run of digits, or long
+/// enough for a token); the others are not scanned again.
+fn field_may_hold_value(f: &str) -> bool {
+    f.len() >= 24
+        || f.bytes().any(|b| b == b'@')
+        || f.as_bytes()
+            .windows(4)
+            .any(|w| w.iter().all(u8::is_ascii_digit))
 }
 
 impl Inspector {
@@ -555,6 +627,27 @@ mod tests {
         assert!(got.sensitive.is_empty());
         assert_eq!(got.auth.as_ref().unwrap().scheme.name(), "none");
         assert!(matches!(got.redact_path("/v1/items/42"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn values_in_field_names_are_redacted_too() {
+        let mut i = setup(false);
+        let r = req(
+            "/x",
+            &[],
+            r#"{"users":{"ann.lee@gmail.com":{"ssn":"536-22-1947"}}}"#,
+        );
+        let got = i.inspect(Some(&r), None, Some("application/json"), None, 0);
+        let all = serde_json::to_string(&got.sensitive).unwrap();
+        assert!(got.sensitive.iter().any(|s| s.kind == "us_ssn"), "{all}");
+        assert!(!all.contains("ann.lee@gmail.com"), "{all}");
+        assert!(!all.contains("536-22-1947"), "{all}");
+        // A query name that repeats a value found in the transaction (found by the fuzzer).
+        let r = req("/x?ssn=536-22-1948&ssn9536-22-1948x=1", &[], "");
+        let got = i.inspect(Some(&r), None, None, None, 0);
+        let all = serde_json::to_string(&got.sensitive).unwrap();
+        assert!(got.sensitive.iter().any(|s| s.kind == "us_ssn"), "{all}");
+        assert!(!all.contains("536-22-1948"), "{all}");
     }
 
     #[test]

@@ -264,14 +264,18 @@ pub(crate) fn is_handshake_word(word: &[u8]) -> bool {
 }
 
 /// A value that looks like a generated key or token: `min_len`..=4096 bytes from
-/// `A-Z a-z 0-9 - _ . ~ + / = :`, with at least one letter and one digit.
+/// `A-Z a-z 0-9 - _ . ~ + / = :`, with at least one letter and one digit, or (at 20 bytes
+/// or more) both capitals and small letters (`AIzaSyBx…` style keys without a digit).
 pub fn looks_like_key(value: &[u8], min_len: usize) -> bool {
     (min_len..=4096).contains(&value.len())
         && value
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.~+/=:".contains(b))
         && value.iter().any(u8::is_ascii_alphabetic)
-        && value.iter().any(u8::is_ascii_digit)
+        && (value.iter().any(u8::is_ascii_digit)
+            || (value.len() >= 20
+                && value.iter().any(u8::is_ascii_uppercase)
+                && value.iter().any(u8::is_ascii_lowercase)))
 }
 
 /// True when the header `name` carries an API key.
@@ -402,6 +406,18 @@ mod tests {
         assert!(!looks_like_key(b"alllettersnodigitsatall", 16));
         assert!(!looks_like_key(b"12345678901234567890", 16));
         assert!(!looks_like_key(b"has space 1234567890abc", 16));
+        assert!(looks_like_key(
+            b"AIzaeBWJRQhUUAUPNyxvtNnqusPkziIgJnEGoDW",
+            16
+        ));
+        assert!(
+            !looks_like_key(b"SearchForSomething", 16),
+            "mixed case but short"
+        );
+        assert!(
+            !looks_like_key(b"searchforsomethinglong", 16),
+            "one case only"
+        );
         assert!(!looks_like_key(&[b'a'; 5000], 16));
     }
 
