@@ -323,65 +323,137 @@ const KEY_CACHE_SLOTS: usize = 2048;
 struct CacheSlot {
     /// Name length plus one; 0 for an empty slot.
     len1: u8,
+    /// The name's first and last eight bytes (zero-padded): for names of up to 16 bytes
+    /// these two words and the length are the whole name.
+    w0: u64,
+    w1: u64,
     key: [u8; CACHED_KEY],
     ctx: KeyCtx,
 }
 
 const EMPTY_SLOT: CacheSlot = CacheSlot {
     len1: 0,
+    w0: 0,
+    w1: 0,
     key: [0; CACHED_KEY],
     ctx: KeyCtx::NONE,
 };
 
 thread_local! {
+    /// For [`classify`].
     static KEY_CACHE: std::cell::RefCell<Vec<CacheSlot>> =
+        std::cell::RefCell::new(vec![EMPTY_SLOT; KEY_CACHE_SLOTS]);
+    /// For JSON walks ([`KeyCache::take`]): apart from the other, so that what a walk's
+    /// callback classifies (names in free text) stays cached while the walk holds this one.
+    static WALK_KEY_CACHE: std::cell::RefCell<Vec<CacheSlot>> =
         std::cell::RefCell::new(vec![EMPTY_SLOT; KEY_CACHE_SLOTS]);
 }
 
-/// Eight bytes of `key` from `at` (zero-padded), little-endian.
-fn load8(key: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    let s = key.get(at..).unwrap_or_default();
-    let n = s.len().min(8);
-    if let (Some(d), Some(s)) = (w.get_mut(..n), s.get(..n)) {
-        d.copy_from_slice(s);
+/// Up to eight bytes of `key` from `at` (zero-padded past its end), little-endian.
+pub(super) fn load8(key: &[u8], at: usize) -> u64 {
+    let rest = key.get(at..).unwrap_or_default();
+    // Two overlapping loads of a fixed width cover a short tail without a loop: the bytes
+    // they share are the same, so OR-ing them is exact.
+    let load = |from: usize, width: usize| -> u64 {
+        let mut b = [0u8; 8];
+        if let (Some(d), Some(s)) = (b.get_mut(..width), rest.get(from..from + width)) {
+            d.copy_from_slice(s);
+        }
+        u64::from_le_bytes(b)
+    };
+    match rest.len() {
+        0 => 0,
+        1 => load(0, 1),
+        n @ 2..=3 => load(0, 2) | load(n - 2, 2) << (8 * (n - 2)),
+        n @ 4..=7 => load(0, 4) | load(n - 4, 4) << (8 * (n - 4)),
+        _ => load(0, 8),
     }
-    u64::from_le_bytes(w)
 }
 
-/// The cache slot of a name of at most [`CACHED_KEY`] bytes: a hash of its length, first
-/// and last eight bytes (the slot is only a hint: the name is compared in full).
-fn slot_of(key: &[u8]) -> usize {
-    let n = key.len();
-    let h = (load8(key, 0) ^ load8(key, n.saturating_sub(8)).rotate_left(29) ^ n as u64)
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+/// The cache slot of a name from its length and first and last words (the slot is only a
+/// hint: the name is compared in full).
+fn slot_of(n: usize, w0: u64, w1: u64) -> usize {
+    let h = (w0 ^ w1.rotate_left(29) ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     (h >> 40) as usize % KEY_CACHE_SLOTS
 }
 
-/// The context of one field name (remembered per thread: names repeat across bodies).
-pub(super) fn classify(key: &[u8]) -> KeyCtx {
-    if key.len() > CACHED_KEY {
-        return classify_uncached(key);
+/// A per-thread field-name cache, taken out of its thread-local home for one JSON walk
+/// (one thread-local access per body instead of one per key). A walk nested in another
+/// (a JSON string holding JSON) gets an empty one and classifies without caching.
+pub(super) struct KeyCache {
+    slots: Vec<CacheSlot>,
+    walk: bool,
+}
+
+impl KeyCache {
+    /// Takes this thread's walk cache (an empty one while it is taken elsewhere).
+    pub(super) fn take() -> KeyCache {
+        Self::take_from(&WALK_KEY_CACHE, true)
     }
-    let i = slot_of(key);
-    KEY_CACHE.with(|c| {
-        let Ok(mut c) = c.try_borrow_mut() else {
+
+    fn take_from(
+        key: &'static std::thread::LocalKey<std::cell::RefCell<Vec<CacheSlot>>>,
+        walk: bool,
+    ) -> KeyCache {
+        let slots = key.with(|c| c.try_borrow_mut().map(|mut v| std::mem::take(&mut *v)));
+        KeyCache {
+            slots: slots.unwrap_or_default(),
+            walk,
+        }
+    }
+
+    /// Gives the cache back to this thread.
+    pub(super) fn put_back(self) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let home = if self.walk {
+            &WALK_KEY_CACHE
+        } else {
+            &KEY_CACHE
+        };
+        home.with(|c| {
+            if let Ok(mut v) = c.try_borrow_mut() {
+                *v = self.slots;
+            }
+        });
+    }
+
+    /// The context of one field name.
+    pub(super) fn classify(&mut self, key: &[u8]) -> KeyCtx {
+        let n = key.len();
+        if n > CACHED_KEY {
+            return classify_uncached(key);
+        }
+        let w0 = load8(key, 0);
+        let w1 = if n <= 8 { w0 } else { load8(key, n - 8) };
+        let Some(slot) = self.slots.get_mut(slot_of(n, w0, w1)) else {
             return classify_uncached(key);
         };
-        let Some(slot) = c.get_mut(i) else {
-            return classify_uncached(key);
-        };
-        if usize::from(slot.len1) == key.len() + 1 && slot.key.get(..key.len()) == Some(key) {
+        if usize::from(slot.len1) == n + 1
+            && slot.w0 == w0
+            && slot.w1 == w1
+            && (n <= 16 || slot.key.get(..n) == Some(key))
+        {
             return slot.ctx;
         }
         let ctx = classify_uncached(key);
-        slot.len1 = key.len() as u8 + 1;
-        if let Some(d) = slot.key.get_mut(..key.len()) {
+        slot.len1 = n as u8 + 1;
+        (slot.w0, slot.w1) = (w0, w1);
+        if let Some(d) = slot.key.get_mut(..n) {
             d.copy_from_slice(key);
         }
         slot.ctx = ctx;
         ctx
-    })
+    }
+}
+
+/// The context of one field name (remembered per thread: names repeat across bodies).
+pub(super) fn classify(key: &[u8]) -> KeyCtx {
+    let mut cache = KeyCache::take_from(&KEY_CACHE, false);
+    let ctx = cache.classify(key);
+    cache.put_back();
+    ctx
 }
 
 /// [`classify`] without the cache.
@@ -462,6 +534,48 @@ mod tests {
 
     fn c(k: &str) -> KeyCtx {
         classify(k.as_bytes())
+    }
+
+    /// The cache answers as the classifier does, also for names that share their length,
+    /// first and last eight bytes (only the middle differs) and for every length.
+    #[test]
+    fn load8_reads_every_short_length() {
+        let b = b"abcdefghij";
+        for n in 0..=10 {
+            let mut w = [0u8; 8];
+            let k = n.min(8);
+            w[..k].copy_from_slice(&b[..k]);
+            assert_eq!(load8(&b[..n], 0), u64::from_le_bytes(w), "{n}");
+        }
+        assert_eq!(load8(b"abc", 5), 0);
+    }
+
+    #[test]
+    fn cache_agrees_with_the_classifier() {
+        let mut names: Vec<String> = Vec::new();
+        for mid in ["password", "xxxxxxxx", "cardnumb", "ssnvalue", "aaaaaaaa"] {
+            names.push(format!("customer{mid}_address"));
+            names.push(format!("billing_{mid}1234567"));
+        }
+        for n in 0..=40 {
+            names.push("ssn".repeat(n / 3 + 1).chars().take(n).collect());
+            names.push("p".repeat(n));
+        }
+        for _ in 0..3 {
+            for k in &names {
+                assert_eq!(
+                    classify(k.as_bytes()),
+                    classify_uncached(k.as_bytes()),
+                    "{k:?}"
+                );
+            }
+            let mut cache = KeyCache::take();
+            for k in &names {
+                let got = cache.classify(k.as_bytes());
+                assert_eq!(got, classify_uncached(k.as_bytes()), "{k:?}");
+            }
+            cache.put_back();
+        }
     }
 
     #[test]

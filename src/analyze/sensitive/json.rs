@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::ops::ControlFlow;
 
-use super::fields::{classify, KeyCtx};
+use super::fields::{load8, KeyCache, KeyCtx};
 
 /// One path step.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +29,36 @@ pub(super) enum Seg<'a> {
 pub(super) struct Step<'a> {
     pub seg: Seg<'a>,
     pub ctx: KeyCtx,
+    /// A fingerprint of the path up to this step with array indices left out (the same for
+    /// every element of an array), and whether an array index is on the path: array
+    /// elements are folded into one item by this fingerprint without hashing the path again.
+    pub fp: u64,
+    pub in_array: bool,
+}
+
+const FP_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Slots of a walk's memo of path fingerprint -> field-name context.
+const CTX_MEMO: usize = 64;
+
+/// The fingerprint of a key step below `parent`: every byte of the key counts.
+fn key_fp(parent: u64, key: &[u8]) -> u64 {
+    let n = key.len();
+    let mut h = parent.rotate_left(23) ^ (n as u64).wrapping_mul(FP_MUL) ^ 1;
+    // Whole words up to the last one, then the last eight bytes (overlapping or, for short
+    // keys, zero-padded): with the length, every byte counts once or twice.
+    let mut at = 0;
+    while at + 8 < n {
+        h = (h ^ load8(key, at)).wrapping_mul(FP_MUL).rotate_left(31);
+        at += 8;
+    }
+    h = (h ^ load8(key, n.saturating_sub(8))).wrapping_mul(FP_MUL);
+    h ^ (h >> 29)
+}
+
+/// The fingerprint of an array element below `parent` (any index).
+fn index_fp(parent: u64) -> u64 {
+    (parent.rotate_left(23) ^ 2).wrapping_mul(FP_MUL) ^ (parent >> 31)
 }
 
 /// A scalar value.
@@ -66,19 +96,12 @@ enum Frame {
     Arr,
 }
 
-enum Next {
-    Value,
-    AfterValue,
-    KeyOrEnd,
-    Key,
-    ValueOrEnd,
-}
-
 /// Bytes of a string looked at eight at a time before memchr takes over.
 const SHORT_STRING: usize = 32;
 
 /// The first `"` or `\` of `v`. Most strings are short: their first bytes are looked at
 /// eight at a time (a word with a zero byte where it matches), then memchr takes over.
+#[inline]
 fn quote_or_backslash(v: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -125,6 +148,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Reads a string whose opening quote is at `self.i`. `Err(partial)` when unterminated.
+    #[inline]
     fn string(&mut self) -> Result<Cow<'a, [u8]>, Cow<'a, [u8]>> {
         let start = self.i + 1;
         let rest = self.v.get(start..).unwrap_or_default();
@@ -268,191 +292,209 @@ pub(super) fn walk<'a, F>(
     v: &'a [u8],
     max_depth: usize,
     max_scalars: usize,
+    f: F,
+) -> (WalkEnd, WalkStats)
+where
+    F: FnMut(&[Step<'a>], KeyCtx, Scalar<'a>) -> ControlFlow<()>,
+{
+    let mut keys = KeyCache::take();
+    let r = walk_with(v, max_depth, max_scalars, &mut keys, f);
+    keys.put_back();
+    r
+}
+
+fn walk_with<'a, F>(
+    v: &'a [u8],
+    max_depth: usize,
+    max_scalars: usize,
+    keys: &mut KeyCache,
     mut f: F,
 ) -> (WalkEnd, WalkStats)
 where
     F: FnMut(&[Step<'a>], KeyCtx, Scalar<'a>) -> ControlFlow<()>,
 {
     let mut w = Walker { v, i: 0 };
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut path: Vec<Step<'a>> = Vec::new();
+    let mut ctx_memo = [(0u64, KeyCtx::NONE); CTX_MEMO];
+    let mut frames: Vec<Frame> = Vec::with_capacity(16);
+    let mut path: Vec<Step<'a>> = Vec::with_capacity(16);
     let mut stats = WalkStats::default();
-    let mut next = Next::Value;
-    let ctx_of = |path: &[Step<'a>]| path.last().map_or(KeyCtx::NONE, |s| s.ctx);
 
     macro_rules! emit {
         ($scalar:expr) => {{
             stats.scalars += 1;
-            if f(&path, ctx_of(&path), $scalar).is_break() || stats.scalars >= max_scalars {
+            let ctx = path.last().map_or(KeyCtx::NONE, |s| s.ctx);
+            if f(&path, ctx, $scalar).is_break() || stats.scalars >= max_scalars {
                 return (WalkEnd::Stopped, stats);
             }
         }};
     }
 
+    // Reads the key whose opening quote is at `w.i`, its `:`, and pushes its path step.
+    macro_rules! key {
+        () => {{
+            let key = match w.string() {
+                Ok(k) => k,
+                Err(_) => return (WalkEnd::Truncated, stats),
+            };
+            w.ws();
+            match w.peek() {
+                Some(b':') => w.i += 1,
+                Some(_) => return (WalkEnd::Invalid(w.i), stats),
+                None => return (WalkEnd::Truncated, stats),
+            }
+            let (parent_ctx, parent_fp, in_array) = path
+                .last()
+                .map_or((KeyCtx::NONE, 0, false), |s| (s.ctx, s.fp, s.in_array));
+            let fp = key_fp(parent_fp, &key);
+            // The context of a path is a function of the path: the elements of an array of
+            // objects look their keys up here instead of classifying them again.
+            let memo = &mut ctx_memo[(fp >> 56) as usize % CTX_MEMO];
+            let ctx = if memo.0 == fp {
+                memo.1
+            } else {
+                let ctx = keys.classify(&key).nested_in(parent_ctx);
+                *memo = (fp, ctx);
+                ctx
+            };
+            path.push(Step {
+                seg: Seg::Key(key),
+                ctx,
+                fp,
+                in_array,
+            });
+        }};
+    }
+
+    // One top-level value after another (NDJSON, JSON sequences).
     loop {
         w.ws();
         let Some(b) = w.peek() else {
-            let end = if frames.is_empty() && matches!(next, Next::Value | Next::AfterValue) {
-                WalkEnd::Complete
-            } else {
-                WalkEnd::Truncated
-            };
-            return (end, stats);
+            return (WalkEnd::Complete, stats);
         };
-        match next {
-            Next::Value | Next::ValueOrEnd => {
-                if matches!(next, Next::ValueOrEnd) && b == b']' {
+        if !matches!(
+            b,
+            b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+        ) {
+            return (WalkEnd::Invalid(w.i), stats);
+        }
+        path.clear();
+        // At the start of a value (its path step pushed).
+        'value: loop {
+            w.ws();
+            let Some(b) = w.peek() else {
+                return (WalkEnd::Truncated, stats);
+            };
+            match b {
+                b'{' | b'[' if frames.len() >= max_depth => {
+                    stats.depth_skipped += 1;
+                    if !w.skip_container() {
+                        return (WalkEnd::Truncated, stats);
+                    }
+                }
+                b'{' => {
                     w.i += 1;
-                    frames.pop();
-                    next = Next::AfterValue;
-                    continue;
+                    w.ws();
+                    match w.peek() {
+                        Some(b'"') => {
+                            frames.push(Frame::Obj);
+                            key!();
+                            continue 'value;
+                        }
+                        Some(b'}') => w.i += 1,
+                        Some(_) => return (WalkEnd::Invalid(w.i), stats),
+                        None => return (WalkEnd::Truncated, stats),
+                    }
                 }
-                if matches!(next, Next::ValueOrEnd) {
-                    let ctx = ctx_of(&path);
-                    path.push(Step {
-                        seg: Seg::Index(0),
-                        ctx,
-                    });
+                b'[' => {
+                    w.i += 1;
+                    w.ws();
+                    match w.peek() {
+                        Some(b']') => w.i += 1,
+                        Some(_) => {
+                            frames.push(Frame::Arr);
+                            let (ctx, fp) =
+                                path.last().map_or((KeyCtx::NONE, 0), |s| (s.ctx, s.fp));
+                            path.push(Step {
+                                seg: Seg::Index(0),
+                                ctx,
+                                fp: index_fp(fp),
+                                in_array: true,
+                            });
+                            continue 'value;
+                        }
+                        None => return (WalkEnd::Truncated, stats),
+                    }
                 }
-                match b {
-                    b'{' | b'[' => {
-                        if frames.len() >= max_depth {
-                            stats.depth_skipped += 1;
-                            if !w.skip_container() {
-                                return (WalkEnd::Truncated, stats);
-                            }
-                            next = Next::AfterValue;
+                b'"' => match w.string() {
+                    Ok(s) => emit!(Scalar::Str(s)),
+                    Err(partial) => {
+                        if !partial.is_empty() {
+                            emit!(Scalar::Str(partial));
+                        }
+                        return (WalkEnd::Truncated, stats);
+                    }
+                },
+                b'-' | b'0'..=b'9' => {
+                    // A number cut by the end may be incomplete: it is still delivered.
+                    let n = w.number();
+                    emit!(Scalar::Num(n));
+                }
+                b't' | b'f' | b'n' => {
+                    let lit: &[u8] = match b {
+                        b't' => b"true",
+                        b'f' => b"false",
+                        _ => b"null",
+                    };
+                    match w.literal(lit) {
+                        Ok(true) => emit!(if b == b'n' {
+                            Scalar::Null
                         } else {
-                            w.i += 1;
-                            if b == b'{' {
-                                frames.push(Frame::Obj);
-                                next = Next::KeyOrEnd;
-                            } else {
-                                frames.push(Frame::Arr);
-                                next = Next::ValueOrEnd;
-                            }
-                        }
+                            Scalar::Bool
+                        }),
+                        Ok(false) => return (WalkEnd::Truncated, stats),
+                        Err(()) => return (WalkEnd::Invalid(w.i), stats),
                     }
-                    b'"' => match w.string() {
-                        Ok(s) => {
-                            emit!(Scalar::Str(s));
-                            next = Next::AfterValue;
-                        }
-                        Err(partial) => {
-                            if !partial.is_empty() {
-                                emit!(Scalar::Str(partial));
-                            }
-                            return (WalkEnd::Truncated, stats);
-                        }
-                    },
-                    b'-' | b'0'..=b'9' => {
-                        let n = w.number();
-                        if w.i >= v.len() {
-                            // A number cut by the end may be incomplete: still deliver it.
-                            emit!(Scalar::Num(n));
-                            let end = if frames.is_empty() {
-                                WalkEnd::Complete
-                            } else {
-                                WalkEnd::Truncated
-                            };
-                            return (end, stats);
-                        }
-                        emit!(Scalar::Num(n));
-                        next = Next::AfterValue;
-                    }
-                    b't' | b'f' | b'n' => {
-                        let lit: &[u8] = match b {
-                            b't' => b"true",
-                            b'f' => b"false",
-                            _ => b"null",
-                        };
-                        match w.literal(lit) {
-                            Ok(true) => {
-                                emit!(if b == b'n' {
-                                    Scalar::Null
-                                } else {
-                                    Scalar::Bool
-                                });
-                                next = Next::AfterValue;
-                            }
-                            Ok(false) => return (WalkEnd::Truncated, stats),
-                            Err(()) => return (WalkEnd::Invalid(w.i), stats),
-                        }
-                    }
-                    _ => return (WalkEnd::Invalid(w.i), stats),
                 }
+                _ => return (WalkEnd::Invalid(w.i), stats),
             }
-            Next::AfterValue => match frames.last() {
-                None => {
-                    // Another top-level value (NDJSON) or garbage.
-                    path.clear();
-                    next = Next::Value;
-                    if !matches!(
-                        b,
-                        b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
-                    ) {
-                        return (WalkEnd::Invalid(w.i), stats);
-                    }
-                }
-                Some(Frame::Obj) => {
-                    path.pop();
-                    w.i += 1;
-                    match b {
-                        b',' => next = Next::Key,
-                        b'}' => {
-                            frames.pop();
-                            next = Next::AfterValue;
-                        }
-                        _ => return (WalkEnd::Invalid(w.i - 1), stats),
-                    }
-                }
-                Some(Frame::Arr) => {
-                    w.i += 1;
-                    match b {
-                        b',' => {
-                            if let Some(Step {
-                                seg: Seg::Index(n), ..
-                            }) = path.last_mut()
-                            {
-                                *n += 1;
-                            }
-                            next = Next::Value;
-                        }
-                        b']' => {
-                            path.pop();
-                            frames.pop();
-                            next = Next::AfterValue;
-                        }
-                        _ => return (WalkEnd::Invalid(w.i - 1), stats),
-                    }
-                }
-            },
-            Next::KeyOrEnd | Next::Key => {
-                if b == b'}' && matches!(next, Next::KeyOrEnd) {
-                    w.i += 1;
-                    frames.pop();
-                    next = Next::AfterValue;
-                    continue;
-                }
-                if b != b'"' {
-                    return (WalkEnd::Invalid(w.i), stats);
-                }
-                let Ok(key) = w.string() else {
+            // After a value: separators and closing brackets up to the next value.
+            loop {
+                w.ws();
+                let Some(&frame) = frames.last() else {
+                    break 'value;
+                };
+                let Some(b) = w.peek() else {
                     return (WalkEnd::Truncated, stats);
                 };
-                w.ws();
-                match w.peek() {
-                    Some(b':') => w.i += 1,
-                    Some(_) => return (WalkEnd::Invalid(w.i), stats),
-                    None => return (WalkEnd::Truncated, stats),
+                w.i += 1;
+                match (frame, b) {
+                    (Frame::Obj, b',') => {
+                        path.pop();
+                        w.ws();
+                        match w.peek() {
+                            Some(b'"') => {
+                                key!();
+                                continue 'value;
+                            }
+                            Some(_) => return (WalkEnd::Invalid(w.i), stats),
+                            None => return (WalkEnd::Truncated, stats),
+                        }
+                    }
+                    (Frame::Arr, b',') => {
+                        if let Some(Step {
+                            seg: Seg::Index(n), ..
+                        }) = path.last_mut()
+                        {
+                            *n += 1;
+                        }
+                        continue 'value;
+                    }
+                    (Frame::Obj, b'}') | (Frame::Arr, b']') => {
+                        path.pop();
+                        frames.pop();
+                    }
+                    _ => return (WalkEnd::Invalid(w.i - 1), stats),
                 }
-                let own = classify(&key);
-                let ctx = own.nested_in(ctx_of(&path));
-                path.push(Step {
-                    seg: Seg::Key(key),
-                    ctx,
-                });
-                next = Next::Value;
             }
         }
     }
@@ -521,6 +563,105 @@ mod tests {
                 _ => format!("[{}]{part}", idx.next().unwrap_or(usize::MAX)),
             })
             .collect()
+    }
+
+    /// What `collect` should give for a parsed document: every scalar in document order
+    /// with its indexed path, and the path fingerprints equal for every array element.
+    fn reference(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<(String, String)>) {
+        use serde_json::Value;
+        let here = || {
+            let mut s = String::from("$");
+            for p in path.iter() {
+                s.push_str(p);
+            }
+            s
+        };
+        match v {
+            Value::Null => out.push((here(), "null".into())),
+            Value::Bool(_) => out.push((here(), "bool".into())),
+            Value::Number(n) => out.push((here(), format!("#{n}"))),
+            Value::String(s) => out.push((here(), s.clone())),
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    path.push(format!("[{i}]"));
+                    reference(x, path, out);
+                    path.pop();
+                }
+            }
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let step = render_path(&[Step {
+                        seg: Seg::Key(Cow::Borrowed(k.as_bytes())),
+                        ctx: KeyCtx::NONE,
+                        fp: 0,
+                        in_array: false,
+                    }]);
+                    path.push(step.trim_start_matches('$').to_string());
+                    reference(x, path, out);
+                    path.pop();
+                }
+            }
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| Value::Number(n.into())),
+            "[a-z@.\\\"/ 0-9\u{e9}\u{1F600}\n]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec(("[a-zA-Z_ \"-]{0,10}", inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The walker agrees with serde_json on well-formed documents, compact or pretty,
+        /// alone or several in a row.
+        #[test]
+        fn walk_matches_serde(doc in json_value(), pretty in proptest::bool::ANY) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            } else {
+                serde_json::to_string(&doc).unwrap_or_default()
+            };
+            let mut want = Vec::new();
+            reference(&doc, &mut Vec::new(), &mut want);
+            let (got, end, _) = collect(&text, 64);
+            proptest::prop_assert_eq!(end, WalkEnd::Complete);
+            proptest::prop_assert_eq!(&got, &want);
+            let twice = format!("{text}\n{text}");
+            let (got2, end2, _) = collect(&twice, 64);
+            proptest::prop_assert_eq!(end2, WalkEnd::Complete);
+            proptest::prop_assert_eq!(got2.len(), 2 * want.len());
+        }
+
+        /// Array elements share their fingerprint; distinct paths do not.
+        #[test]
+        fn fingerprints_ignore_indices(doc in json_value()) {
+            let text = serde_json::to_string(&doc).unwrap_or_default();
+            let mut by_path: std::collections::HashMap<String, u64> = Default::default();
+            let mut by_fp: std::collections::HashMap<u64, String> = Default::default();
+            walk(text.as_bytes(), 64, usize::MAX, |p, _, _| {
+                let (fp, wild) = (p.last().map_or(0, |s| s.fp), render_path(p));
+                if let Some(&old) = by_path.get(&wild) {
+                    assert_eq!(old, fp, "{wild}");
+                }
+                by_path.insert(wild.clone(), fp);
+                if let Some(old) = by_fp.get(&fp) {
+                    assert_eq!(old, &wild);
+                }
+                by_fp.insert(fp, wild);
+                ControlFlow::Continue(())
+            });
+        }
     }
 
     #[test]

@@ -98,6 +98,114 @@ mod candidate_tests {
         }
     }
 
+    #[test]
+    fn has_digit_is_exact() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut w = *b"xxxxxxxx";
+                w[at] = b;
+                assert_eq!(has_digit(&w), b.is_ascii_digit(), "{b} at {at}");
+            }
+            assert_eq!(has_digit(&[b; 8]), b.is_ascii_digit(), "{b}");
+        }
+    }
+
+    // Byte classes of the reference scan: digit, chain separator, capital, phone prefix, dot.
+    const C_DIGIT: u8 = 1;
+    const C_SEP: u8 = 2;
+    const C_UPPER: u8 = 4;
+    const C_PREFIX: u8 = 8;
+    const C_DOT: u8 = 16;
+
+    const fn digit_classes() -> [u8; 256] {
+        let mut t = [0u8; 256];
+        let mut c = b'0';
+        while c <= b'9' {
+            t[c as usize] = C_DIGIT;
+            c += 1;
+        }
+        let mut c = b'A';
+        while c <= b'Z' {
+            t[c as usize] = C_UPPER;
+            c += 1;
+        }
+        t[b' ' as usize] = C_SEP;
+        t[b'-' as usize] = C_SEP;
+        t[b'/' as usize] = C_SEP;
+        t[b'.' as usize] = C_SEP | C_DOT;
+        t[b'+' as usize] = C_PREFIX;
+        t[b'(' as usize] = C_PREFIX;
+        t
+    }
+
+    static DIGIT_CLASSES: [u8; 256] = digit_classes();
+
+    /// The byte-at-a-time form of `digit_candidate` (before it became a DFA), as the
+    /// reference the fast form must agree with.
+    fn digit_candidate_bytewise(v: &[u8]) -> bool {
+        let (mut digits, mut dots, mut in_chain) = (0u32, 0u32, false);
+        let mut pending = 0u8;
+        let (mut prev, mut prev2) = (0u8, 0u8);
+        for &c in v {
+            let k = DIGIT_CLASSES[usize::from(c)];
+            if k & C_DIGIT != 0 {
+                if !in_chain {
+                    if prev & C_PREFIX != 0 || (prev & C_UPPER != 0 && prev2 & C_UPPER != 0) {
+                        return true;
+                    }
+                    (in_chain, digits, dots) = (true, 0, 0);
+                } else if pending & C_DOT != 0 {
+                    dots += 1;
+                    if dots >= 3 {
+                        return true;
+                    }
+                }
+                pending = 0;
+                digits += 1;
+                if digits >= 9 {
+                    return true;
+                }
+            } else if in_chain && k & C_SEP != 0 && pending == 0 {
+                pending = k;
+            } else {
+                in_chain = false;
+                pending = 0;
+            }
+            (prev2, prev) = (prev, k);
+        }
+        false
+    }
+
+    #[test]
+    fn dfa_agrees_with_the_bytewise_scan() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let alphabet = b"0123456789 -./+(ABZabxyz";
+        for _ in 0..100_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let len = (rng % 64) as usize;
+            // Mostly letters, so that whole words without digits occur.
+            let mut r = rng;
+            let v: Vec<u8> = (0..len)
+                .map(|_| {
+                    r = r.rotate_left(7).wrapping_mul(0x2545_f491_4f6c_dd1d);
+                    if (r >> 60) < 11 {
+                        b'x' + (r >> 58 & 1) as u8
+                    } else {
+                        alphabet[(r >> 40) as usize % alphabet.len()]
+                    }
+                })
+                .collect();
+            assert_eq!(
+                digit_candidate(&v),
+                digit_candidate_bytewise(&v),
+                "{:?}",
+                String::from_utf8_lossy(&v)
+            );
+        }
+    }
+
     /// Property: a value the candidate check rejects gives no digit-based detection.
     #[test]
     fn rejected_values_have_no_digit_detections() {
@@ -854,74 +962,167 @@ impl Detector {
     }
 }
 
-/// Byte classes of [`digit_candidate`]: digit, chain separator, capital, phone prefix, dot.
-const C_DIGIT: u8 = 1;
-const C_SEP: u8 = 2;
-const C_UPPER: u8 = 4;
-const C_PREFIX: u8 = 8;
-const C_DOT: u8 = 16;
-
-const fn digit_classes() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = C_DIGIT;
-        c += 1;
-    }
-    let mut c = b'A';
-    while c <= b'Z' {
-        t[c as usize] = C_UPPER;
-        c += 1;
-    }
-    t[b' ' as usize] = C_SEP;
-    t[b'-' as usize] = C_SEP;
-    t[b'/' as usize] = C_SEP;
-    t[b'.' as usize] = C_SEP | C_DOT;
-    t[b'+' as usize] = C_PREFIX;
-    t[b'(' as usize] = C_PREFIX;
-    t
-}
-
-static DIGIT_CLASSES: [u8; 256] = digit_classes();
-
 /// Whether the digit pass could report anything in `v`: a digit after `+` or `(` (phone),
 /// after two capitals (IBAN), or in a chain of digit groups joined by ` `, `-`, `.` or `/`
 /// holding at least 9 digits (SSN, phone, card) or 4 dot-separated groups (IPv4). This is
 /// a superset of what `digit_pass` classifies (its chains use one separator and must not be
 /// glued to letters), so a value failing it cannot yield a digit detection.
 fn digit_candidate(v: &[u8]) -> bool {
-    let (mut digits, mut dots, mut in_chain) = (0u32, 0u32, false);
-    // A separator seen inside a chain: it continues the chain if a digit follows.
-    let mut pending = 0u8;
-    let (mut prev, mut prev2) = (0u8, 0u8);
-    for &c in v {
-        let k = DIGIT_CLASSES[usize::from(c)];
-        if k & C_DIGIT != 0 {
-            if !in_chain {
-                if prev & C_PREFIX != 0 || (prev & C_UPPER != 0 && prev2 & C_UPPER != 0) {
-                    return true;
-                }
-                (in_chain, digits, dots) = (true, 0, 0);
-            } else if pending & C_DOT != 0 {
-                dots += 1;
-                if dots >= 3 {
-                    return true;
-                }
-            }
-            pending = 0;
-            digits += 1;
-            if digits >= 9 {
-                return true;
-            }
-        } else if in_chain && k & C_SEP != 0 && pending == 0 {
-            pending = k;
-        } else {
-            in_chain = false;
-            pending = 0;
+    let step = |s: u8, c: u8| DIGIT_DFA[usize::from(s) * 256 + usize::from(c)];
+    let mut s = OUT_OTHER;
+    let mut words = v.chunks_exact(8);
+    for w in &mut words {
+        // Outside a chain, a word without a digit only decides which `OUT_*` state
+        // follows, from its last two bytes.
+        if s < IN_FIRST && !has_digit(w) {
+            s = w
+                .get(6..)
+                .unwrap_or_default()
+                .iter()
+                .fold(OUT_OTHER, |s, &c| step(s, c));
+            continue;
         }
-        (prev2, prev) = (prev, k);
+        s = w.iter().fold(s, |s, &c| step(s, c));
+        // ACCEPT is absorbing: checking once a word is enough.
+        if s == ACCEPT {
+            return true;
+        }
     }
-    false
+    words.remainder().iter().fold(s, |s, &c| step(s, c)) == ACCEPT
+}
+
+// `digit_candidate` as a DFA over byte classes. Outside a chain the state remembers what
+// the last bytes were (a digit after `+`/`(` or after two capitals is a candidate); inside
+// one it counts the digits (up to 8), the dot-joined groups (up to 2) and whether one
+// separator is pending. Reaching 9 digits or a 4th dotted group accepts.
+const K_OTHER: u8 = 0;
+const K_DIGIT: u8 = 1;
+const K_UPPER: u8 = 2;
+const K_SEP: u8 = 3;
+const K_DOT: u8 = 4;
+const K_PREFIX: u8 = 5;
+const DFA_CLASSES: usize = 6;
+const OUT_OTHER: u8 = 0;
+const OUT_PREFIX: u8 = 1;
+const OUT_UPPER1: u8 = 2;
+const OUT_UPPER2: u8 = 3;
+const IN_FIRST: u8 = 4;
+const ACCEPT: u8 = IN_FIRST + 8 * 3 * 3;
+const DFA_STATES: usize = ACCEPT as usize + 1;
+
+const fn in_state(digits: u8, dots: u8, pending: u8) -> u8 {
+    IN_FIRST + ((digits - 1) * 3 + dots) * 3 + pending
+}
+
+const fn dfa_class() -> [u8; 256] {
+    let mut t = [K_OTHER; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = K_DIGIT;
+        c += 1;
+    }
+    let mut c = b'A';
+    while c <= b'Z' {
+        t[c as usize] = K_UPPER;
+        c += 1;
+    }
+    t[b' ' as usize] = K_SEP;
+    t[b'-' as usize] = K_SEP;
+    t[b'/' as usize] = K_SEP;
+    t[b'.' as usize] = K_DOT;
+    t[b'+' as usize] = K_PREFIX;
+    t[b'(' as usize] = K_PREFIX;
+    t
+}
+
+/// The state after a chain ends on a byte of class `k` (the byte before it was a digit or
+/// a separator, never a capital).
+const fn out_after(k: u8) -> u8 {
+    match k {
+        K_PREFIX => OUT_PREFIX,
+        K_UPPER => OUT_UPPER1,
+        _ => OUT_OTHER,
+    }
+}
+
+const fn digit_dfa() -> [u8; DFA_STATES * DFA_CLASSES] {
+    let mut t = [0u8; DFA_STATES * DFA_CLASSES];
+    let mut k = 0u8;
+    while k < DFA_CLASSES as u8 {
+        let mut o = 0u8;
+        while o < IN_FIRST {
+            t[o as usize * DFA_CLASSES + k as usize] = match k {
+                K_DIGIT if o == OUT_PREFIX || o == OUT_UPPER2 => ACCEPT,
+                K_DIGIT => in_state(1, 0, 0),
+                K_UPPER if o == OUT_UPPER1 || o == OUT_UPPER2 => OUT_UPPER2,
+                K_UPPER => OUT_UPPER1,
+                K_PREFIX => OUT_PREFIX,
+                _ => OUT_OTHER,
+            };
+            o += 1;
+        }
+        let mut d = 1u8;
+        while d <= 8 {
+            let mut dots = 0u8;
+            while dots <= 2 {
+                let mut p = 0u8;
+                while p <= 2 {
+                    let next = match k {
+                        K_DIGIT => {
+                            let dots2 = dots + if p == 2 { 1 } else { 0 };
+                            if dots2 >= 3 || d + 1 >= 9 {
+                                ACCEPT
+                            } else {
+                                in_state(d + 1, dots2, 0)
+                            }
+                        }
+                        K_SEP if p == 0 => in_state(d, dots, 1),
+                        K_DOT if p == 0 => in_state(d, dots, 2),
+                        _ => out_after(k),
+                    };
+                    t[in_state(d, dots, p) as usize * DFA_CLASSES + k as usize] = next;
+                    p += 1;
+                }
+                dots += 1;
+            }
+            d += 1;
+        }
+        t[ACCEPT as usize * DFA_CLASSES + k as usize] = ACCEPT;
+        k += 1;
+    }
+    t
+}
+
+/// The DFA indexed by state and byte (classes folded in: one load per byte).
+const fn digit_dfa_bytes() -> [u8; DFA_STATES * 256] {
+    let classes = dfa_class();
+    let by_class = digit_dfa();
+    let mut t = [0u8; DFA_STATES * 256];
+    let mut s = 0usize;
+    while s < DFA_STATES {
+        let mut c = 0usize;
+        while c < 256 {
+            t[s * 256 + c] = by_class[s * DFA_CLASSES + classes[c] as usize];
+            c += 1;
+        }
+        s += 1;
+    }
+    t
+}
+
+static DIGIT_DFA: [u8; DFA_STATES * 256] = digit_dfa_bytes();
+
+/// Whether eight bytes hold an ASCII digit: `b ^ b'0'` is below 10 exactly for digits, and
+/// the word test "some byte below n" has no false negative and none when no byte is.
+fn has_digit(w: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut b = [0u8; 8];
+    if let Some(s) = w.get(..8) {
+        b.copy_from_slice(s);
+    }
+    let x = u64::from_le_bytes(b) ^ (ONES * u64::from(b'0'));
+    x.wrapping_sub(ONES * 10) & !x & HIGH != 0
 }
 
 // Compile-time check: the detector is shared between worker threads.

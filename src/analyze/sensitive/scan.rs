@@ -26,12 +26,12 @@
 //! which applies the per-transaction cap, de-duplication and the test-data policy.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::fields::{classify, FxBuild, KeyCtx};
-use super::json::{render_path, Seg, Step};
+use super::json::{render_path, Step};
 use super::validate::{self as val, before, byte, Verdict};
 use super::{DataType, Detection, Detector, Location, ScanNotes};
 
@@ -294,21 +294,9 @@ impl<'o> Unit<'o> {
         }
         // Array elements: one detection per (type, test flag, field pattern), counted.
         let group = match field {
-            FieldRef::Json(p) if p.iter().any(|s| matches!(s.seg, Seg::Index(_))) => {
-                let mut h = GROUP_HASH.build_hasher();
-                kind.hash(&mut h);
-                test_data.hash(&mut h);
-                for s in p.iter() {
-                    match &s.seg {
-                        Seg::Key(k) => {
-                            h.write_u8(1);
-                            h.write(k);
-                            h.write_usize(k.len());
-                        }
-                        Seg::Index(_) => h.write_u8(2),
-                    }
-                }
-                let g = h.finish();
+            FieldRef::Json(p) if p.last().is_some_and(|s| s.in_array) => {
+                let fp = p.last().map_or(0, |s| s.fp);
+                let g = GROUP_HASH.hash_one((&kind, test_data, fp));
                 if let Some(d) = self.groups.get(&g).and_then(|&i| self.out.get_mut(i)) {
                     d.count = d.count.saturating_add(1);
                     return None;
