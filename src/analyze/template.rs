@@ -750,9 +750,10 @@ impl<T: Fold> Default for PathTrie<T> {
     }
 }
 
-/// Where a segment leads from a node.
+/// Where a segment leads from a node: a literal (with its child when the trie has it) or
+/// the parameter position.
 enum Step {
-    Literal,
+    Literal(Option<NodeId>),
     Param(Option<Kind>),
 }
 
@@ -810,12 +811,11 @@ impl<T: Fold> PathTrie<T> {
     /// only there: `next.js` inside a path is a repository, not a script).
     fn step(&self, at: NodeId, seg: &str, extra: &[String], last: bool) -> Step {
         let n = self.node(at);
-        let depth = usize::from(n.depth);
-        if n.literals.contains_key(seg)
-            || is_protected(seg, depth, extra)
-            || (last && is_static_file(seg))
-        {
-            return Step::Literal;
+        if let Some(&id) = n.literals.get(seg) {
+            return Step::Literal(Some(id));
+        }
+        if is_protected(seg, usize::from(n.depth), extra) || (last && is_static_file(seg)) {
+            return Step::Literal(None);
         }
         if let Some(k) = classify(seg) {
             return Step::Param(Some(k));
@@ -823,7 +823,7 @@ impl<T: Fold> PathTrie<T> {
         if n.merged {
             return Step::Param(None);
         }
-        Step::Literal
+        Step::Literal(None)
     }
 
     fn alloc(&mut self, node: Node<T>) -> NodeId {
@@ -847,7 +847,7 @@ impl<T: Fold> PathTrie<T> {
                 break;
             }
             let next = match self.step(at, seg, &cfg.keep_words, last) {
-                Step::Literal => self.node(at).literals.get(seg).copied(),
+                Step::Literal(id) => id,
                 Step::Param(_) => self.node(at).param,
             };
             if let Some(id) = next {
@@ -860,7 +860,7 @@ impl<T: Fold> PathTrie<T> {
             }
             let depth = self.node(at).depth.saturating_add(1);
             match self.step(at, seg, &cfg.keep_words, last) {
-                Step::Literal => {
+                Step::Literal(_) => {
                     let id = self.alloc(Node::new(Some(seg.to_string()), String::new(), at, depth));
                     self.node_mut(at).literals.insert(seg.to_string(), id);
                     if self.node(at).literals.len() > cfg.max_children && !self.node(at).merged {
@@ -868,7 +868,7 @@ impl<T: Fold> PathTrie<T> {
                         self.make_param(at, cfg);
                         // The literal may have been folded: find where the segment leads now.
                         at = match self.step(at, seg, &cfg.keep_words, last) {
-                            Step::Literal => self.node(at).literals.get(seg).copied().unwrap_or(at),
+                            Step::Literal(id) => id.unwrap_or(at),
                             Step::Param(_) => self.node(at).param.unwrap_or(at),
                         };
                         continue;
@@ -929,7 +929,7 @@ impl<T: Fold> PathTrie<T> {
                 Some(id) => {
                     let step = self.step(id, seg, &cfg.keep_words, last);
                     let next = match step {
-                        Step::Literal => self.node(id).literals.get(seg).copied(),
+                        Step::Literal(to) => to,
                         Step::Param(_) => self.node(id).param,
                     };
                     match (next, step) {
@@ -947,7 +947,7 @@ impl<T: Fold> PathTrie<T> {
                             parent_lit = node.lit.as_deref();
                             at = Some(n);
                         }
-                        (None, Step::Literal) => {
+                        (None, Step::Literal(_)) => {
                             out.push_str(seg);
                             parent_lit = Some(seg);
                             at = None;

@@ -101,7 +101,7 @@ const SHORT_STRING: usize = 32;
 
 /// The first `"` or `\` of `v`. Most strings are short: their first bytes are looked at
 /// eight at a time (a word with a zero byte where it matches), then memchr takes over.
-#[inline]
+#[inline(always)]
 fn quote_or_backslash(v: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -148,7 +148,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Reads a string whose opening quote is at `self.i`. `Err(partial)` when unterminated.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Result<Cow<'a, [u8]>, Cow<'a, [u8]>> {
         let start = self.i + 1;
         let rest = self.v.get(start..).unwrap_or_default();

@@ -886,10 +886,13 @@ impl Detector {
             self.limits.max_json_depth,
             max_values,
             |path, ctx, scalar| {
-                let leaf: Option<&[u8]> = path.iter().rev().find_map(|s| match &s.seg {
-                    Seg::Key(k) => Some(&k[..]),
-                    Seg::Index(_) => None,
-                });
+                // The nearest key (only needed once a value is looked at).
+                let leaf = || -> Option<&[u8]> {
+                    path.iter().rev().find_map(|s| match &s.seg {
+                        Seg::Key(k) => Some(&k[..]),
+                        Seg::Index(_) => None,
+                    })
+                };
                 let field = FieldRef::Json(path);
                 match &scalar {
                     Scalar::Str(Cow::Borrowed(s)) => {
@@ -916,18 +919,47 @@ impl Detector {
                         {
                             return ControlFlow::Continue(());
                         }
+                        // The most common hit: a value that is one e-mail address and nothing
+                        // else. Nothing but the address can be found in it (digits inside it are
+                        // skipped, a field-name check needs a value without detections, and it is
+                        // too short for `key: value` pairs), so it is filed directly.
+                        if let Some(&[(at, Pat::Email)]) = inside {
+                            if no_custom
+                                && !u.full
+                                && s.len() < scan::MIN_TEXTY_VALUE
+                                && end <= body.len()
+                            {
+                                let span = validate::email_at(s, at.wrapping_sub(off));
+                                if let Some(span) =
+                                    span.filter(|p| p.start == 0 && p.end == s.len())
+                                {
+                                    u.push(self, DataType::Email, &field, s, span.verdict);
+                                    return if u.full {
+                                        ControlFlow::Break(())
+                                    } else {
+                                        ControlFlow::Continue(())
+                                    };
+                                }
+                            }
+                        }
                         let pre = inside.filter(|_| end <= body.len()).map(|h| (h, off));
                         match pre {
-                            Some(pre) => {
-                                self.scan_value_pre(u, &field, ctx, leaf, s, Mode::Value, Some(pre))
-                            }
-                            None => self.scan_value(u, &field, ctx, leaf, s, Mode::Value),
+                            Some(pre) => self.scan_value_pre(
+                                u,
+                                &field,
+                                ctx,
+                                leaf(),
+                                s,
+                                Mode::Value,
+                                Some(pre),
+                            ),
+                            None => self.scan_value(u, &field, ctx, leaf(), s, Mode::Value),
                         }
                     }
-                    Scalar::Str(s) => self.scan_value(u, &field, ctx, leaf, s, Mode::Value),
+                    Scalar::Str(s) => self.scan_value(u, &field, ctx, leaf(), s, Mode::Value),
                     // Numbers shorter than a card matter only through their field name.
                     Scalar::Num(n) if n.len() < 12 && !ctx.wants_value_check() && no_custom => {}
-                    Scalar::Num(n) => self.scan_value(u, &field, ctx, leaf, n, Mode::Number),
+                    Scalar::Num(n) => self.scan_value(u, &field, ctx, leaf(), n, Mode::Number),
                     Scalar::Bool | Scalar::Null => {}
                 }
                 if u.full {

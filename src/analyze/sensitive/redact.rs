@@ -66,9 +66,11 @@ impl Redactor {
         mac.update(&[0]);
         mac.update(raw.as_bytes());
         let out = mac.finalize().into_bytes();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut s = String::with_capacity(TAG_HEX_LEN);
-        for b in out.iter().take(TAG_HEX_LEN / 2) {
-            s.push_str(&format!("{b:02x}"));
+        for &b in out.iter().take(TAG_HEX_LEN / 2) {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 15)]));
         }
         s
     }

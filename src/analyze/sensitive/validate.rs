@@ -200,27 +200,33 @@ type DomainVerdict = Option<(usize, bool)>;
 
 thread_local! {
     /// The last domain judged on this thread (addresses in a body often share one).
-    static LAST_DOMAIN: std::cell::Cell<([u8; DOMAIN_MEMO], usize, DomainVerdict)> =
-        const { std::cell::Cell::new(([0; DOMAIN_MEMO], usize::MAX, None)) };
+    static LAST_DOMAIN: std::cell::RefCell<([u8; DOMAIN_MEMO], usize, DomainVerdict)> =
+        const { std::cell::RefCell::new(([0; DOMAIN_MEMO], usize::MAX, None)) };
 }
 
-/// The checks of an address's domain that depend on the domain alone (see [`email_at`]).
+/// [`judge_domain_uncached`], remembering the last answer per thread.
 fn judge_domain(candidate: &[u8]) -> DomainVerdict {
-    let memo = candidate.len() <= DOMAIN_MEMO;
-    if memo {
-        let (buf, len, verdict) = LAST_DOMAIN.get();
-        if len == candidate.len() && buf.get(..len) == Some(candidate) {
-            return verdict;
-        }
+    let n = candidate.len();
+    if n > DOMAIN_MEMO {
+        return judge_domain_uncached(candidate);
+    }
+    let hit = LAST_DOMAIN.with(|m| match m.try_borrow() {
+        Ok(m) if m.1 == n && m.0.get(..n) == Some(candidate) => Some(m.2),
+        _ => None,
+    });
+    if let Some(verdict) = hit {
+        return verdict;
     }
     let verdict = judge_domain_uncached(candidate);
-    if memo {
-        let mut buf = [0u8; DOMAIN_MEMO];
-        if let Some(d) = buf.get_mut(..candidate.len()) {
-            d.copy_from_slice(candidate);
+    LAST_DOMAIN.with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            if let Some(d) = m.0.get_mut(..n) {
+                d.copy_from_slice(candidate);
+                m.1 = n;
+                m.2 = verdict;
+            }
         }
-        LAST_DOMAIN.set((buf, candidate.len(), verdict));
-    }
+    });
     verdict
 }
 
@@ -262,18 +268,22 @@ pub(super) fn email_at(v: &[u8], at: usize) -> Option<Span> {
         return None;
     }
     let mut s = at;
-    while s > 0 && at - s < 64 && is_local(before(v, s)) {
+    let mut dots_in_a_row = false;
+    while s > 0 && at - s < 64 {
+        let b = before(v, s);
+        if !is_local(b) {
+            break;
+        }
+        if b == b'.' && before(v, s - 1) == b'.' {
+            dots_in_a_row = true;
+        }
         s -= 1;
     }
     if is_local(before(v, s)) {
         return None; // local part longer than 64
     }
     let local = v.get(s..at)?;
-    if local.is_empty()
-        || local.starts_with(b".")
-        || local.ends_with(b".")
-        || local.windows(2).any(|w| w == b"..")
-    {
+    if local.is_empty() || local.starts_with(b".") || local.ends_with(b".") || dots_in_a_row {
         return None;
     }
     // `scheme://user:pass@host`: URL user info, not an address.
