@@ -466,7 +466,7 @@ pub const AGGREGATE_KEYS: usize = 4096;
 pub struct Aggregate {
     /// Keyed by a hash of (method, host, path, from spec); a bucket holds the (rare)
     /// colliding keys, so adding a call to a known key allocates nothing.
-    map: std::collections::HashMap<u64, Vec<Partial>>,
+    map: std::collections::HashMap<u64, Vec<Partial>, foldhash::fast::FixedState>,
     len: usize,
 }
 

@@ -622,6 +622,48 @@ fn camel(word: &str) -> String {
 
 /// The placeholder name for a parameter under `parent` (a literal segment, or None when the
 /// parent is the root, a parameter, a version or `api`).
+/// Parent literals whose [`base_name`]s a thread remembers (lookups of paths the learned
+/// shape does not hold yet name a parameter per call).
+const BASE_NAME_MEMO: usize = 1024;
+
+/// (kind, parent, name) by a hash of (kind, parent).
+type BaseNames = std::collections::HashMap<u64, (Option<Kind>, Option<String>, String)>;
+
+thread_local! {
+    static BASE_NAMES: std::cell::RefCell<BaseNames> = std::cell::RefCell::new(BaseNames::new());
+}
+
+/// [`base_name`], remembered per thread.
+fn base_name_cached(parent: Option<&str>, kind: Option<Kind>) -> String {
+    // Date and e-mail names do not depend on the parent.
+    let parent = match kind {
+        Some(Kind::Date | Kind::Email) => None,
+        _ => parent,
+    };
+    let h = std::hash::BuildHasher::hash_one(
+        &foldhash::fast::FixedState::with_seed(0xba5e),
+        (kind, parent),
+    );
+    let hit = BASE_NAMES.with(|m| {
+        let m = m.try_borrow().ok()?;
+        let (k, p, name) = m.get(&h)?;
+        (*k == kind && p.as_deref() == parent).then(|| name.clone())
+    });
+    if let Some(name) = hit {
+        return name;
+    }
+    let name = base_name(parent, kind);
+    BASE_NAMES.with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            if m.len() >= BASE_NAME_MEMO {
+                m.clear();
+            }
+            m.insert(h, (kind, parent.map(str::to_owned), name.clone()));
+        }
+    });
+    name
+}
+
 fn base_name(parent: Option<&str>, kind: Option<Kind>) -> String {
     match kind {
         Some(Kind::Date) => return "date".into(),
@@ -955,7 +997,7 @@ impl<T: Fold> PathTrie<T> {
                         (None, Step::Param(kind)) => {
                             let parent = if id == ROOT { None } else { parent_lit };
                             let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
-                            let name = unique_name(base_name(parent, kind), &taken);
+                            let name = unique_name(base_name_cached(parent, kind), &taken);
                             out.push('{');
                             out.push_str(&name);
                             out.push('}');
@@ -971,7 +1013,8 @@ impl<T: Fold> PathTrie<T> {
                     {
                         if let Some(kind) = classify(seg) {
                             let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
-                            let name = unique_name(base_name(parent_lit, Some(kind)), &taken);
+                            let name =
+                                unique_name(base_name_cached(parent_lit, Some(kind)), &taken);
                             out.push('{');
                             out.push_str(&name);
                             out.push('}');
@@ -1453,6 +1496,15 @@ mod tests {
         assert_eq!(base_name(Some("v1"), None), "id");
         assert_eq!(base_name(None, Some(Kind::Uuid)), "id");
         assert_eq!(base_name(Some("reports"), Some(Kind::Date)), "date");
+        for (p, k) in [
+            (Some("users"), Some(Kind::Int)),
+            (Some("order-items"), None),
+            (None, Some(Kind::Uuid)),
+            (Some("reports"), Some(Kind::Date)),
+        ] {
+            assert_eq!(base_name_cached(p, k), base_name(p, k));
+            assert_eq!(base_name_cached(p, k), base_name(p, k));
+        }
         assert_eq!(unique_name("id".into(), &["id"]), "id2");
         assert_eq!(unique_name("id".into(), &["id", "id2"]), "id3");
     }

@@ -90,8 +90,11 @@ const LITERALS: &[(&str, Pat)] = &[
     ("$pbkdf2", Pat::PwHash),
 ];
 
-/// The prefilter automaton.
+/// The prefilter: the literals searched with Teddy directly where the CPU has it (no literal
+/// is a prefix of another, so leftmost-first matches are the leftmost-longest ones), else
+/// with an Aho-Corasick DFA.
 pub(super) struct Prefilter {
+    packed: Option<aho_corasick::packed::Searcher>,
     ac: AhoCorasick,
     kinds: Vec<Pat>,
 }
@@ -102,10 +105,28 @@ impl Prefilter {
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
             .build(LITERALS.iter().map(|(s, _)| s))?;
+        let packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(LITERALS.iter().map(|(s, _)| s))
+            .build();
         Ok(Prefilter {
+            packed,
             ac,
             kinds: LITERALS.iter().map(|(_, k)| *k).collect(),
         })
+    }
+
+    /// (start, pattern index) of each literal in `v`, in order.
+    fn find_iter<'v>(&'v self, v: &'v [u8]) -> Box<dyn Iterator<Item = (usize, usize)> + 'v> {
+        match &self.packed {
+            Some(p) => Box::new(p.find_iter(v).map(|m| (m.start(), m.pattern().as_usize()))),
+            None => Box::new(
+                self.ac
+                    .find_iter(v)
+                    .map(|m| (m.start(), m.pattern().as_usize())),
+            ),
+        }
     }
 }
 
@@ -582,9 +603,9 @@ impl Detector {
         v: &'v [u8],
     ) -> impl Iterator<Item = (usize, Pat)> + 'v {
         let kinds = &self.pre.kinds;
-        let mut ac_hits = self.pre.ac.find_iter(v).filter_map(|m| {
-            let pat = *kinds.get(m.pattern().as_usize())?;
-            Some((m.start(), pat))
+        let mut ac_hits = self.pre.find_iter(v).filter_map(|(start, i)| {
+            let pat = *kinds.get(i)?;
+            Some((start, pat))
         });
         let mut at_hits = memchr::memchr_iter(b'@', v).map(|p| (p, Pat::Email));
         let (mut next_ac, mut next_at) = (ac_hits.next(), at_hits.next());
@@ -989,6 +1010,39 @@ mod tests {
         assert_eq!(hits, vec![Aws, Jwt, PwHash, Pem]);
         assert!(LITERALS.iter().all(|(s, _)| s.len() >= 3));
         assert!(p.kinds.len() <= 64, "keep the SIMD (Teddy) prefilter");
+    }
+
+    /// The Teddy searcher finds what the automaton finds (no literal is a prefix of another,
+    /// so leftmost-first and leftmost-longest agree), on texts dense with literals.
+    #[test]
+    fn packed_search_agrees_with_the_automaton() {
+        let p = Prefilter::new().unwrap();
+        for (a, _) in LITERALS {
+            for (b, _) in LITERALS {
+                assert!(a == b || !b.starts_with(a), "{a} is a prefix of {b}");
+            }
+        }
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..2000 {
+            let mut text = Vec::new();
+            for _ in 0..40 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                match rng % 4 {
+                    0 => text.extend_from_slice(
+                        LITERALS[(rng >> 8) as usize % LITERALS.len()].0.as_bytes(),
+                    ),
+                    1 => text.push(b"$AKxoeyJ-_ab@"[(rng >> 8) as usize % 13]),
+                    _ => text.extend_from_slice(&(rng >> 16).to_le_bytes()[..3]),
+                }
+            }
+            let auto: Vec<(usize, usize)> =
+                p.ac.find_iter(&text)
+                    .map(|m| (m.start(), m.pattern().as_usize()))
+                    .collect();
+            assert_eq!(p.find_iter(&text).collect::<Vec<_>>(), auto);
+        }
     }
 
     #[test]
