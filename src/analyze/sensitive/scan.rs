@@ -261,6 +261,8 @@ pub(super) struct Unit<'o> {
     /// Detections of array elements by (type, test flag, field pattern) hash: later values
     /// of the same group only add to its count.
     groups: HashMap<u64, usize, FxBuild>,
+    /// The group last added to: (path fingerprint, type, test flag, index in `out`).
+    last_group: Option<(u64, DataType, bool, usize)>,
 }
 
 impl<'o> Unit<'o> {
@@ -279,6 +281,7 @@ impl<'o> Unit<'o> {
             prior: out_len,
             seen: HashSet::new(),
             groups: HashMap::default(),
+            last_group: None,
         }
     }
 
@@ -317,12 +320,25 @@ impl<'o> Unit<'o> {
         let group = match field {
             FieldRef::Json(p) if p.last().is_some_and(|s| s.in_array) => {
                 let fp = p.last().map_or(0, |s| s.fp);
-                let g = GROUP_HASH.hash_one((&kind, test_data, fp));
-                if let Some(d) = self.groups.get(&g).and_then(|&i| self.out.get_mut(i)) {
-                    d.count = d.count.saturating_add(1);
-                    return None;
+                // The elements of an array of objects report the same group one after
+                // another: the last group is checked before hashing.
+                if let Some((lfp, lkind, ltest, i)) = &self.last_group {
+                    if *lfp == fp && *ltest == test_data && *lkind == kind {
+                        if let Some(d) = self.out.get_mut(*i) {
+                            d.count = d.count.saturating_add(1);
+                            return None;
+                        }
+                    }
                 }
-                Some(g)
+                let g = GROUP_HASH.hash_one((&kind, test_data, fp));
+                if let Some(&i) = self.groups.get(&g) {
+                    if let Some(d) = self.out.get_mut(i) {
+                        d.count = d.count.saturating_add(1);
+                        self.last_group = Some((fp, kind, test_data, i));
+                        return None;
+                    }
+                }
+                Some((g, fp))
             }
             _ => None,
         };
@@ -348,8 +364,9 @@ impl<'o> Unit<'o> {
             return None;
         }
         self.seen.insert(h);
-        if let Some(g) = group {
+        if let Some((g, fp)) = group {
             self.groups.insert(g, self.out.len());
+            self.last_group = Some((fp, kind.clone(), test_data, self.out.len()));
         }
         self.out.push(Detection {
             kind,
