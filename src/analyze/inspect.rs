@@ -463,18 +463,18 @@ impl Inspection {
                     Some((k, v)) => (k, Some(v)),
                     None => (part, None),
                 };
-                // A value (or a bare key) holding a detected value is replaced whole.
-                let target = v.unwrap_or(k);
-                match self.hit(target) {
-                    Some(r) => {
-                        changed = true;
-                        Cow::Owned(match v {
-                            Some(_) => format!("{k}={r}"),
-                            None => r.to_string(),
-                        })
-                    }
-                    None => Cow::Borrowed(part),
+                // A key or value holding a detected value is replaced whole.
+                let (kr, vr) = (self.hit(k), v.and_then(|v| self.hit(v)));
+                if kr.is_none() && vr.is_none() {
+                    return Cow::Borrowed(part);
                 }
+                changed = true;
+                let key = kr.unwrap_or(k);
+                Cow::Owned(match (v, vr) {
+                    (Some(_), Some(r)) => format!("{key}={r}"),
+                    (Some(v), None) => format!("{key}={v}"),
+                    (None, _) => key.to_string(),
+                })
             })
             .collect();
         if changed {
@@ -605,6 +605,23 @@ mod tests {
         assert!(got.sensitive.iter().any(|s| s.kind == "email"));
         let q = got.redact_query(r.query.as_deref().unwrap());
         assert!(!q.contains("jane"), "{q}");
+    }
+
+    /// A detected value inside a query key is redacted even when the key has a value of its
+    /// own (found by fuzzing: the address is detected as a bare key, and shows again inside
+    /// the key of another pair).
+    #[test]
+    fn values_inside_query_keys_are_redacted() {
+        let mut i = setup(false);
+        let r = req(
+            "/x?jane.doe@acme-corp.io+x=ann%40gmail.com&jane.doe@acme-corp.io&page=2",
+            &[],
+            "",
+        );
+        let got = i.inspect(Some(&r), None, None, None, 0);
+        let q = got.redact_query(r.query.as_deref().unwrap());
+        assert!(!q.contains("jane") && !q.contains("ann%40"), "{q}");
+        assert!(q.ends_with("&page=2"), "{q}");
     }
 
     #[test]
