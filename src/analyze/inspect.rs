@@ -443,11 +443,23 @@ impl Inspection {
                 None => Cow::Borrowed(seg),
             })
             .collect();
-        if changed {
+        let out = if changed {
             Cow::Owned(segs.join("/"))
         } else {
             Cow::Borrowed(path)
+        };
+        self.scrub(out)
+    }
+
+    /// Replaces what is left of a detected value that spans pieces (a value holding `/`
+    /// across path segments, or `&` across query pairs).
+    fn scrub<'a>(&self, mut s: Cow<'a, str>) -> Cow<'a, str> {
+        for (raw, r) in &self.url_values {
+            if s.contains(raw.as_str()) {
+                s = Cow::Owned(s.replace(raw.as_str(), r));
+            }
         }
+        s
     }
 
     /// `http.query` with every value that holds a detected value replaced by its redaction.
@@ -477,11 +489,12 @@ impl Inspection {
                 })
             })
             .collect();
-        if changed {
+        let out = if changed {
             Cow::Owned(parts.join("&"))
         } else {
             Cow::Borrowed(query)
-        }
+        };
+        self.scrub(out)
     }
 
     /// The replacement for a URL piece whose decoded form holds a detected value.
@@ -622,6 +635,23 @@ mod tests {
         let q = got.redact_query(r.query.as_deref().unwrap());
         assert!(!q.contains("jane") && !q.contains("ann%40"), "{q}");
         assert!(q.ends_with("&page=2"), "{q}");
+    }
+
+    /// A detected value that spans path segments (it holds `/`) is redacted too (found by
+    /// fuzzing: a cookie value also sent in the path).
+    #[test]
+    fn values_across_path_segments_are_redacted() {
+        let mut i = setup(false);
+        let token = "ghp_R2v7Kq9LmN4pX8sT/Zw3Yb6Hc1Jd5Fg0Qa2Es";
+        let r = req(&format!("/files/{token}/raw"), &[("x-api-key", token)], "");
+        let got = i.inspect(Some(&r), None, None, None, 0);
+        assert!(!got.sensitive.is_empty());
+        let path = got.redact_path(&r.path);
+        assert!(!path.contains("Zw3Yb6Hc1Jd5Fg0Qa2Es"), "{path}");
+        assert!(
+            path.starts_with("/files/") && path.ends_with("/raw"),
+            "{path}"
+        );
     }
 
     #[test]

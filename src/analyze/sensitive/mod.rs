@@ -169,30 +169,39 @@ mod candidate_tests {
     fn dfa_agrees_with_the_bytewise_scan() {
         let mut rng = 0x9e37_79b9_7f4a_7c15u64;
         let alphabet = b"0123456789 -./+(ABZabxyz";
-        for _ in 0..100_000 {
+        let (mut accepted, mut rejected) = (0, 0);
+        for n in 0..200_000 {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            let len = (rng % 64) as usize;
-            // Mostly letters, so that whole words without digits occur.
+            let len = (rng % 100) as usize;
+            // Half the values mostly letters (whole words without digits), half mostly
+            // digits and separators (long chains).
+            let letters = if n % 2 == 0 { 11 } else { 1 };
             let mut r = rng;
             let v: Vec<u8> = (0..len)
                 .map(|_| {
                     r = r.rotate_left(7).wrapping_mul(0x2545_f491_4f6c_dd1d);
-                    if (r >> 60) < 11 {
+                    if (r >> 60) < letters {
                         b'x' + (r >> 58 & 1) as u8
                     } else {
                         alphabet[(r >> 40) as usize % alphabet.len()]
                     }
                 })
                 .collect();
-            assert_eq!(
-                digit_candidate(&v),
-                digit_candidate_bytewise(&v),
-                "{:?}",
-                String::from_utf8_lossy(&v)
-            );
+            let want = digit_candidate_bytewise(&v);
+            let shown = String::from_utf8_lossy(&v);
+            assert_eq!(digit_candidate(&v), want, "{shown:?}");
+            if want {
+                accepted += 1;
+            } else {
+                rejected += 1;
+            }
         }
+        assert!(
+            accepted > 20_000 && rejected > 20_000,
+            "{accepted} / {rejected}"
+        );
     }
 
     /// Property: a value the candidate check rejects gives no digit-based detection.
