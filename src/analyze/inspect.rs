@@ -315,23 +315,28 @@ impl Inspector {
                 let Some(item) = out.sensitive.get(i) else {
                     break;
                 };
-                if item.location == Location::RequestPath.name()
-                    || !field_may_hold_value(&item.field)
-                {
+                if item.location == Location::RequestPath.name() || item.field.len() < 4 {
                     continue;
                 }
-                let mut field = item.field.clone();
+                let mut field = Cow::Borrowed(item.field.as_str());
                 for (det, red) in buf.iter().zip(out.sensitive.iter()) {
                     if det.raw.len() >= 4 && field.contains(det.raw.as_str()) {
-                        field = field.replace(det.raw.as_str(), &red.redacted);
+                        field = Cow::Owned(field.replace(det.raw.as_str(), &red.redacted));
                     }
                 }
-                let field = match self.redact_text(&field) {
-                    Cow::Owned(f) => f,
-                    Cow::Borrowed(_) => field,
+                // Scanning the name itself only where it could hold a value of its own.
+                let field = if field_may_hold_value(&field) {
+                    match self.redact_text(&field) {
+                        Cow::Owned(f) => Cow::Owned(f),
+                        Cow::Borrowed(_) => field,
+                    }
+                } else {
+                    field
                 };
-                if let Some(item) = out.sensitive.get_mut(i) {
-                    item.field = field;
+                if let Cow::Owned(f) = field {
+                    if let Some(item) = out.sensitive.get_mut(i) {
+                        item.field = f;
+                    }
                 }
             }
         }
@@ -652,6 +657,26 @@ mod tests {
             path.starts_with("/files/") && path.ends_with("/raw"),
             "{path}"
         );
+    }
+
+    /// A short field name that holds a value detected elsewhere in the call is redacted
+    /// (found by fuzzing: `password:<value>` text whose key ran into the value).
+    #[test]
+    fn short_field_names_holding_a_value_are_redacted() {
+        let mut i = setup(false);
+        let r = req(
+            "/login",
+            &[("content-type", "text/plain")],
+            "{\"pw Tr0ub4dor&3\": \"jane@acme.io\", \"password\": \"Tr0ub4dor&3\"}",
+        );
+        let got = i.inspect(Some(&r), None, Some("application/json"), None, 0);
+        assert!(
+            got.sensitive.iter().any(|s| s.kind == "password"),
+            "{:?}",
+            got.sensitive
+        );
+        let all = serde_json::to_string(&got.sensitive).unwrap();
+        assert!(!all.contains("Tr0ub4dor"), "{all}");
     }
 
     #[test]
