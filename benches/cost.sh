@@ -34,6 +34,10 @@ for _ in $(seq "$RUNS"); do
             t=$("$b" replay --workers "$WORKERS" --stats-interval 0 --data-dir "$TMP/state" \
                 -c "$TMP/$c.toml" --output /dev/null "$CAP" 2>&1 |
                 sed -nE 's/.* in ([0-9.]+) s .*/\1/p')
+            if [ -z "$t" ]; then
+                echo "cost.sh: $b replay ($c) printed no time; run it by hand to see why" >&2
+                exit 1
+            fi
             echo "$b $c $t" >> "$TMP/times"
         done
     done

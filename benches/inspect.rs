@@ -7,25 +7,14 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+use apitap::http::Transaction;
+
 use apitap::analyze::auth::AuthConfig;
 use apitap::analyze::inspect::{InspectSetup, RedactionKey};
 use apitap::analyze::sensitive::SensitiveConfig;
-use apitap::http::{Chunk, Dir, HttpConfig, HttpFlow, Transaction};
-
-fn transactions() -> Vec<Transaction> {
-    let cfg = HttpConfig::default();
-    let mut out = Vec::new();
-    for (req, resp) in apitap::synth::bench::sample_messages(1, 2000) {
-        let mut f = HttpFlow::new(&cfg, false);
-        f.feed(Dir::ToServer, Chunk::Data(&req), 1);
-        f.feed(Dir::ToClient, Chunk::Data(&resp), 2);
-        f.finish(3, &mut out);
-    }
-    out
-}
 
 fn bench(c: &mut Criterion) {
-    let txs = transactions();
+    let txs = apitap::synth::bench::sample_transactions(1, 2000);
     let bytes: usize = txs
         .iter()
         .map(|t| {

@@ -13,21 +13,13 @@
 use apitap::analyze::auth::AuthConfig;
 use apitap::analyze::inspect::{InspectSetup, RedactionKey};
 use apitap::analyze::sensitive::SensitiveConfig;
-use apitap::http::{Chunk, Dir, HttpConfig, HttpFlow};
 
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(500);
-    let cfg = HttpConfig::default();
-    let mut txs = Vec::new();
-    for (req, resp) in apitap::synth::bench::sample_messages(1, n) {
-        let mut f = HttpFlow::new(&cfg, false);
-        f.feed(Dir::ToServer, Chunk::Data(&req), 1);
-        f.feed(Dir::ToClient, Chunk::Data(&resp), 2);
-        f.finish(3, &mut txs);
-    }
+    let txs = apitap::synth::bench::sample_transactions(1, n);
     let setup = InspectSetup::new(
         &SensitiveConfig::default(),
         &AuthConfig::default(),

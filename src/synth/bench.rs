@@ -210,6 +210,21 @@ pub fn sample_messages(seed: u64, n: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// [`sample_messages`] parsed into transactions (each pair on a connection of its own), as
+/// the analyzers on the worker get them.
+pub fn sample_transactions(seed: u64, n: usize) -> Vec<crate::http::Transaction> {
+    use crate::http::{Chunk, Dir, HttpConfig, HttpFlow};
+    let cfg = HttpConfig::default();
+    let mut out = Vec::new();
+    for (req, resp) in sample_messages(seed, n) {
+        let mut f = HttpFlow::new(&cfg, false);
+        f.feed(Dir::ToServer, Chunk::Data(&req), 1);
+        f.feed(Dir::ToClient, Chunk::Data(&resp), 2);
+        f.finish(3, &mut out);
+    }
+    out
+}
+
 fn json_body(rng: &mut SplitMix64, id: u64, target: usize) -> Vec<u8> {
     let mut s = format!("{{\"id\":{id},\"items\":[");
     let tail = "],\"pad\":\"\"}";

@@ -118,15 +118,29 @@ impl Prefilter {
     }
 
     /// (start, pattern index) of each literal in `v`, in order.
-    fn find_iter<'v>(&'v self, v: &'v [u8]) -> Box<dyn Iterator<Item = (usize, usize)> + 'v> {
+    fn find_iter<'v>(&'v self, v: &'v [u8]) -> LiteralHits<'v> {
         match &self.packed {
-            Some(p) => Box::new(p.find_iter(v).map(|m| (m.start(), m.pattern().as_usize()))),
-            None => Box::new(
-                self.ac
-                    .find_iter(v)
-                    .map(|m| (m.start(), m.pattern().as_usize())),
-            ),
+            Some(p) => LiteralHits::Packed(p.find_iter(v)),
+            None => LiteralHits::Auto(self.ac.find_iter(v)),
         }
+    }
+}
+
+/// The literal matches of one search, from whichever searcher runs.
+enum LiteralHits<'v> {
+    Packed(aho_corasick::packed::FindIter<'v, 'v>),
+    Auto(aho_corasick::FindIter<'v, 'v>),
+}
+
+impl Iterator for LiteralHits<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let m = match self {
+            LiteralHits::Packed(i) => i.next()?,
+            LiteralHits::Auto(i) => i.next()?,
+        };
+        Some((m.start(), m.pattern().as_usize()))
     }
 }
 
