@@ -198,6 +198,10 @@ pub fn fold_observations(
 
 /// Adds a credential to a bottom-k sample (fingerprint prefix → earliest transaction).
 pub fn sample_credential(set: &mut BTreeMap<u64, (u64, u64, u64)>, fp: u64, tx: (u64, u64, u64)) {
+    // Once the sample is full, most fingerprints are above its largest and cannot be in it.
+    if set.len() >= MAX_CREDENTIALS && set.last_key_value().is_some_and(|(&l, _)| fp > l) {
+        return;
+    }
     if let Some(t) = set.get_mut(&fp) {
         *t = (*t).min(tx);
         return;

@@ -417,6 +417,17 @@ fn first_word(seg: &str) -> String {
 }
 
 /// True for a segment kept literal at `depth` (0 = first segment) whatever its siblings.
+type WordSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
+
+/// `KEEP_WORDS` and `SHALLOW_WORDS` as sets.
+fn word_sets() -> &'static (WordSet, WordSet) {
+    static SETS: std::sync::OnceLock<(WordSet, WordSet)> = std::sync::OnceLock::new();
+    SETS.get_or_init(|| {
+        let set = |l: &[&'static str]| l.iter().copied().collect::<WordSet>();
+        (set(KEEP_WORDS), set(SHALLOW_WORDS))
+    })
+}
+
 pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
     if depth == 0 || is_version(seg) {
         return true;
@@ -425,9 +436,19 @@ pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
     if seg.len() > 24 || seg.bytes().any(|c| c.is_ascii_digit()) {
         return extra.iter().any(|w| w.eq_ignore_ascii_case(seg));
     }
-    let in_list = |list: &[&str]| list.iter().any(|w| w.eq_ignore_ascii_case(seg));
-    if in_list(KEEP_WORDS)
-        || (depth <= 1 && in_list(SHALLOW_WORDS))
+    // Looked up lower-cased in a set (every list word is lower case).
+    let mut low = [0u8; 24];
+    let lower = match low.get_mut(..seg.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(seg.as_bytes());
+            dst.make_ascii_lowercase();
+            std::str::from_utf8(dst).unwrap_or_default()
+        }
+        None => "",
+    };
+    let (keep, shallow) = word_sets();
+    if keep.contains(lower)
+        || (depth <= 1 && shallow.contains(lower))
         || extra.iter().any(|w| w.eq_ignore_ascii_case(seg))
     {
         return true;
@@ -1393,6 +1414,21 @@ impl Fold for () {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protected_words_fit_the_set_lookup() {
+        // `is_protected` looks words up lower-cased, and only for segments of at most 24
+        // bytes without a digit.
+        for w in KEEP_WORDS.iter().chain(SHALLOW_WORDS) {
+            assert!(w.len() <= 24, "{w}");
+            assert!(!w.bytes().any(|c| c.is_ascii_digit()), "{w}");
+            assert_eq!(*w, w.to_ascii_lowercase(), "{w}");
+            assert!(is_protected(w, 1, &[]), "{w}");
+            assert!(is_protected(&w.to_ascii_uppercase(), 1, &[]), "{w}");
+        }
+        assert!(!is_protected("alice", 2, &[]));
+        assert!(is_protected("Alice", 2, &["alice".to_string()]));
+    }
 
     fn learn(paths: &[&str]) -> PathTrie<u64> {
         let cfg = TemplateConfig::default();
