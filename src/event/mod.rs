@@ -160,7 +160,7 @@ pub struct HttpEvent<'a> {
     pub http: HttpBody<'a>,
     /// `auth.scheme` and `auth.jwt` (absent without a request).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth: Option<serde_json::Value>,
+    pub auth: Option<crate::analyze::auth::AuthFields<'a>>,
     /// One item per detected sensitive value, redacted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sensitive: Vec<crate::analyze::sensitive::SensitiveItem>,

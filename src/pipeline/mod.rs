@@ -1172,7 +1172,9 @@ fn http_event<'a>(
             complete: tx.complete,
             anomalies: tx.anomalies.iter().map(|a| a.name()).collect(),
         },
-        auth: inspection.auth.as_ref().map(|a| a.event_fields()),
+        auth: inspection
+            .auth
+            .map(crate::analyze::auth::AuthInfo::into_event_fields),
         sensitive: inspection.sensitive,
     }
 }

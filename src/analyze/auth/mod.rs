@@ -78,7 +78,10 @@ pub use weakness::{
 
 use crate::http::{Request, Response};
 
+use std::borrow::Cow;
+
 use serde::Serialize;
+#[cfg(test)]
 use serde_json::{Map, Value};
 
 use util::{
@@ -179,24 +182,53 @@ impl AuthInfo {
 
     /// The EVENTS.md `auth` object: `scheme`, and `jwt` with `alg`, `expired`, `has_exp`,
     /// `iss`, `sub` (absent values left out).
-    pub fn event_fields(&self) -> Value {
-        let mut auth = Map::new();
-        auth.insert("scheme".into(), Value::from(self.scheme.name()));
-        if let Some(j) = &self.jwt {
-            let mut o = Map::new();
-            o.insert("alg".into(), Value::from(j.alg.as_str()));
-            o.insert("expired".into(), Value::from(j.expired));
-            o.insert("has_exp".into(), Value::from(j.has_exp));
-            if let Some(iss) = &j.iss {
-                o.insert("iss".into(), Value::from(iss.as_str()));
-            }
-            if let Some(sub) = &j.sub {
-                o.insert("sub".into(), Value::from(sub.as_str()));
-            }
-            auth.insert("jwt".into(), Value::Object(o));
+    pub fn event_fields(&self) -> AuthFields<'_> {
+        AuthFields {
+            scheme: self.scheme.name(),
+            jwt: self.jwt.as_ref().map(|j| JwtFields {
+                alg: Cow::Borrowed(&j.alg),
+                expired: j.expired,
+                has_exp: j.has_exp,
+                iss: j.iss.as_deref().map(Cow::Borrowed),
+                sub: j.sub.as_deref().map(Cow::Borrowed),
+            }),
         }
-        Value::Object(auth)
     }
+
+    /// [`AuthInfo::event_fields`], taking the strings instead of copying them.
+    pub fn into_event_fields(self) -> AuthFields<'static> {
+        AuthFields {
+            scheme: self.scheme.name(),
+            jwt: self.jwt.map(|j| JwtFields {
+                alg: Cow::Owned(j.alg),
+                expired: j.expired,
+                has_exp: j.has_exp,
+                iss: j.iss.map(Cow::Owned),
+                sub: j.sub.map(Cow::Owned),
+            }),
+        }
+    }
+}
+
+/// The `auth` object of an `http` event, borrowed from its [`AuthInfo`] (serialised
+/// directly: no JSON tree is built per transaction).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuthFields<'a> {
+    pub scheme: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<JwtFields<'a>>,
+}
+
+/// `auth.jwt`: what the event says about a JWT credential.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JwtFields<'a> {
+    pub alg: Cow<'a, str>,
+    pub expired: bool,
+    pub has_exp: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<Cow<'a, str>>,
 }
 
 /// One credential found in a request, before it is looked at closely.
@@ -770,7 +802,10 @@ mod tests {
         assert_eq!(a.info.credential, None);
         assert!(a.info.credentials_in_url.is_empty());
         assert!(a.weaknesses.is_empty());
-        assert_eq!(a.info.event_fields(), serde_json::json!({"scheme": "none"}));
+        assert_eq!(
+            serde_json::to_value(a.info.event_fields()).unwrap(),
+            serde_json::json!({"scheme": "none"})
+        );
     }
 
     #[test]
@@ -1448,7 +1483,7 @@ mod tests {
         assert_eq!(j.aud, ["https://api.example.com"]);
         assert_eq!(j.weak_secret, None, "not HS*");
         assert_eq!(
-            a.info.event_fields(),
+            serde_json::to_value(a.info.event_fields()).unwrap(),
             serde_json::json!({"scheme": "bearer", "jwt": {"alg": "RS256", "expired": false, "has_exp": true, "iss": "https://login.example.com/", "sub": "auth0|42"}})
         );
     }
@@ -1793,7 +1828,7 @@ mod tests {
             let a = an.analyze(&r, resp.as_ref(), now, Transport::Cleartext);
             prop_assert_eq!(a.info.scheme, i.scheme);
             let _ = serde_json::to_string(&a).unwrap();
-            let _ = a.info.event_fields();
+            let _ = serde_json::to_string(&a.info.event_fields()).unwrap();
         }
     }
 }
