@@ -239,12 +239,7 @@ impl Inspector {
         buf.clear();
         let mut notes = ScanNotes::default();
         if let Some(req) = req {
-            let headers: Vec<(&str, &[u8])> = req
-                .headers
-                .iter()
-                .map(|h| (h.name.as_str(), h.value.as_slice()))
-                .collect();
-            notes.merge(d.scan_headers(Location::RequestHeader, &headers, buf));
+            notes.merge(d.scan_message_headers(Location::RequestHeader, &req.headers, buf));
             if let Some(q) = req.query.as_deref() {
                 notes.merge(d.scan_query(Location::RequestQuery, q, buf));
             }
@@ -257,12 +252,7 @@ impl Inspector {
             ));
         }
         if let Some(resp) = resp {
-            let headers: Vec<(&str, &[u8])> = resp
-                .headers
-                .iter()
-                .map(|h| (h.name.as_str(), h.value.as_slice()))
-                .collect();
-            notes.merge(d.scan_headers(Location::ResponseHeader, &headers, buf));
+            notes.merge(d.scan_message_headers(Location::ResponseHeader, &resp.headers, buf));
             notes.merge(d.scan_body(
                 Location::ResponseBody,
                 response_content_type,
@@ -278,7 +268,7 @@ impl Inspector {
             }
             out.sensitive.push(item);
         }
-        let buf = std::mem::take(&mut self.buf);
+        let mut buf = std::mem::take(&mut self.buf);
         if !self.unredacted && out.sensitive.len() > 1 {
             // A mask keeps a part of its value (an address's domain): should that part hold
             // another value found in the transaction, that value is redacted in it too.
@@ -342,12 +332,13 @@ impl Inspector {
         }
         if !self.unredacted {
             // Values found anywhere in the transaction are kept out of `http.path` and
-            // `http.query` (found there, or there in a form the detector passed over).
-            for (det, item) in buf.iter().zip(out.sensitive.iter()) {
+            // `http.query` (found there, or there in a form the detector passed over). The
+            // raw values are moved: `buf` is kept only for its memory.
+            for (det, item) in buf.iter_mut().zip(out.sensitive.iter()) {
                 let url = matches!(det.location, Location::RequestQuery | Location::RequestPath);
                 if !det.raw.is_empty() && (url || det.raw.len() >= 6) {
                     out.url_values
-                        .push((det.raw.clone(), item.redacted.clone()));
+                        .push((std::mem::take(&mut det.raw), item.redacted.clone()));
                 }
             }
         }

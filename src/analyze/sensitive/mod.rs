@@ -634,19 +634,54 @@ impl Detector {
         headers: &[(&str, &[u8])],
         out: &mut Vec<Detection>,
     ) -> ScanNotes {
+        self.scan_header_iter(loc, headers.iter().copied(), out)
+    }
+
+    /// [`Detector::scan_headers`] over a parsed message's headers.
+    pub fn scan_message_headers(
+        &self,
+        loc: Location,
+        headers: &[crate::http::Header],
+        out: &mut Vec<Detection>,
+    ) -> ScanNotes {
+        let pairs = headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_slice()));
+        self.scan_header_iter(loc, pairs, out)
+    }
+
+    fn scan_header_iter<'h>(
+        &self,
+        loc: Location,
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+        out: &mut Vec<Detection>,
+    ) -> ScanNotes {
         let mut u = Unit::new(out, loc);
         for (name, value) in headers {
             if u.full || !u.count_value(self.limits.max_values) {
                 break;
             }
-            let lname = name.to_ascii_lowercase();
-            if SKIP_HEADERS.contains(&lname.as_str()) {
+            // Lower-cased on the stack: most names are short.
+            let mut low = [0u8; 64];
+            let owned;
+            let lname: &str = match low.get_mut(..name.len()) {
+                Some(dst) => {
+                    dst.copy_from_slice(name.as_bytes());
+                    dst.make_ascii_lowercase();
+                    std::str::from_utf8(dst).unwrap_or_default()
+                }
+                None => {
+                    owned = name.to_ascii_lowercase();
+                    &owned
+                }
+            };
+            if SKIP_HEADERS.contains(&lname) {
                 continue;
             }
-            let field = FieldRef::Name(&lname);
-            match lname.as_str() {
+            let field = FieldRef::Name(lname);
+            match lname {
                 "authorization" | "proxy-authorization" => {
-                    self.scan_authorization(&mut u, &lname, value)
+                    self.scan_authorization(&mut u, lname, value)
                 }
                 "cookie" | "set-cookie" => {
                     let pairs = cookie_pairs(value);
@@ -661,7 +696,7 @@ impl Detector {
                 "referer" | "location" | "content-location" => {
                     let (head, query) = match memchr::memchr(b'?', value) {
                         Some(q) => (value.get(..q).unwrap_or_default(), value.get(q + 1..)),
-                        None => (*value, None),
+                        None => (value, None),
                     };
                     self.scan_value(
                         &mut u,
@@ -875,7 +910,10 @@ impl Detector {
         // One prefilter pass over the whole body; each string then only looks at the hits
         // inside it. (No literal contains a quote, so no hit spans two JSON tokens, and the
         // hits inside a string are those a pass over the string alone would find.)
-        let hits: Vec<(usize, Pat)> = self.prefilter_hits(body).collect();
+        // The hit list's memory is kept per thread (taken, so a nested scan gets its own).
+        let mut hits = HITS.with(|h| std::mem::take(&mut *h.borrow_mut()));
+        hits.clear();
+        hits.extend(self.prefilter_hits(body));
         let mut next_hit = 0usize;
         let body_start = body.as_ptr() as usize;
         let no_custom = self.custom.is_empty();
@@ -967,6 +1005,9 @@ impl Detector {
                 }
             },
         );
+        if hits.capacity() <= MAX_KEPT_HITS {
+            HITS.with(|h| *h.borrow_mut() = hits);
+        }
         u.values += stats.scalars;
         if stats.depth_skipped > 0 {
             u.notes.depth_capped = true;
@@ -992,13 +1033,23 @@ impl Detector {
     }
 }
 
+thread_local! {
+    /// The prefilter hits of the body being walked (see `scan_json`).
+    static HITS: std::cell::RefCell<Vec<(usize, Pat)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A larger hit list is freed after its body rather than kept for the next one.
+const MAX_KEPT_HITS: usize = 1 << 16;
+
 /// Whether the digit pass could report anything in `v`: a digit after `+` or `(` (phone),
 /// after two capitals (IBAN), or in a chain of digit groups joined by ` `, `-`, `.` or `/`
 /// holding at least 9 digits (SSN, phone, card) or 4 dot-separated groups (IPv4). This is
 /// a superset of what `digit_pass` classifies (its chains use one separator and must not be
 /// glued to letters), so a value failing it cannot yield a digit detection.
 fn digit_candidate(v: &[u8]) -> bool {
-    let step = |s: u8, c: u8| DIGIT_DFA[usize::from(s) * 256 + usize::from(c)];
+    let step = |s: u8, c: u8| {
+        DIGIT_DFA[usize::from(s) << DFA_STRIDE_BITS | usize::from(DFA_CLASS[usize::from(c)])]
+    };
     let mut s = OUT_OTHER;
     let mut words = v.chunks_exact(8);
     for w in &mut words {
@@ -1123,24 +1174,28 @@ const fn digit_dfa() -> [u8; DFA_STATES * DFA_CLASSES] {
     t
 }
 
-/// The DFA indexed by state and byte (classes folded in: one load per byte).
-const fn digit_dfa_bytes() -> [u8; DFA_STATES * 256] {
-    let classes = dfa_class();
+/// The DFA with each state's row padded to a power of two. Small (77 states x 8 bytes) on
+/// purpose: a table indexed by state and byte was 20 KB, most of the L1 cache, and the rest
+/// of the pipeline (flow table, reassembly) paid for it in misses.
+const DFA_STRIDE_BITS: usize = 3;
+const fn digit_dfa_padded() -> [u8; DFA_STATES << DFA_STRIDE_BITS] {
     let by_class = digit_dfa();
-    let mut t = [0u8; DFA_STATES * 256];
+    let mut t = [0u8; DFA_STATES << DFA_STRIDE_BITS];
     let mut s = 0usize;
     while s < DFA_STATES {
-        let mut c = 0usize;
-        while c < 256 {
-            t[s * 256 + c] = by_class[s * DFA_CLASSES + classes[c] as usize];
-            c += 1;
+        let mut k = 0usize;
+        while k < DFA_CLASSES {
+            t[s << DFA_STRIDE_BITS | k] = by_class[s * DFA_CLASSES + k];
+            k += 1;
         }
         s += 1;
     }
     t
 }
 
-static DIGIT_DFA: [u8; DFA_STATES * 256] = digit_dfa_bytes();
+static DFA_CLASS: [u8; 256] = dfa_class();
+const _: () = assert!(DFA_CLASSES <= 1 << DFA_STRIDE_BITS);
+static DIGIT_DFA: [u8; DFA_STATES << DFA_STRIDE_BITS] = digit_dfa_padded();
 
 /// Whether eight bytes hold an ASCII digit: `b ^ b'0'` is below 10 exactly for digits, and
 /// the word test "some byte below n" has no false negative and none when no byte is.

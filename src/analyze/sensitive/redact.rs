@@ -61,25 +61,30 @@ impl Redactor {
 
     /// The keyed tag of a value: 12 lower-case hex digits.
     pub fn tag(&self, kind: &DataType, raw: &str) -> String {
+        let mut s = String::with_capacity(TAG_HEX_LEN);
+        self.push_tag(kind, raw, &mut s);
+        s
+    }
+
+    fn push_tag(&self, kind: &DataType, raw: &str, s: &mut String) {
         let mut mac = self.mac.clone();
         mac.update(kind.name().as_bytes());
         mac.update(&[0]);
         mac.update(raw.as_bytes());
         let out = mac.finalize().into_bytes();
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut s = String::with_capacity(TAG_HEX_LEN);
         for &b in out.iter().take(TAG_HEX_LEN / 2) {
             s.push(char::from(HEX[usize::from(b >> 4)]));
             s.push(char::from(HEX[usize::from(b & 15)]));
         }
-        s
     }
 
     /// The mask and the tag: `mask#tag`.
     pub fn redact(&self, kind: &DataType, raw: &str) -> String {
         let mut s = mask(kind, raw);
+        s.reserve_exact(1 + TAG_HEX_LEN);
         s.push('#');
-        s.push_str(&self.tag(kind, raw));
+        self.push_tag(kind, raw, &mut s);
         s
     }
 }
@@ -89,8 +94,14 @@ pub fn mask(kind: &DataType, raw: &str) -> String {
     match kind {
         DataType::Email => match raw.rsplit_once('@') {
             Some((local, domain)) => {
-                let first = local.chars().next().map(String::from).unwrap_or_default();
-                format!("{first}***@{domain}")
+                let first = local.chars().next().map_or(0, char::len_utf8);
+                let first = local.get(..first).unwrap_or_default();
+                // Room for the tag `redact` appends.
+                let mut m = String::with_capacity(first.len() + 4 + domain.len() + 1 + TAG_HEX_LEN);
+                m.push_str(first);
+                m.push_str("***@");
+                m.push_str(domain);
+                m
             }
             None => "***".to_owned(),
         },

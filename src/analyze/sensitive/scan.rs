@@ -252,6 +252,51 @@ struct Scratch {
     digits: Vec<u8>,
 }
 
+/// Scratch buffers this large (elements) are freed rather than kept for the next call.
+const MAX_KEPT_SCRATCH: usize = 4096;
+
+thread_local! {
+    /// One `Scratch` kept per thread between scan calls (a call takes it, or makes its own
+    /// when a nested call holds it), so the buffers are not allocated per header and body.
+    static SCRATCH: std::cell::RefCell<Option<Box<Scratch>>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Scratch {
+    fn take() -> Box<Scratch> {
+        SCRATCH
+            .try_with(|c| c.borrow_mut().take())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    fn put_back(mut self: Box<Self>) {
+        let big = [
+            self.spans.capacity(),
+            self.aws_ids.capacity(),
+            self.cands.capacity(),
+            self.groups.capacity(),
+            self.digits.capacity(),
+        ]
+        .iter()
+        .any(|&c| c > MAX_KEPT_SCRATCH);
+        if big {
+            return;
+        }
+        self.spans.clear();
+        self.aws_ids.clear();
+        self.cands.clear();
+        self.groups.clear();
+        self.digits.clear();
+        let _ = SCRATCH.try_with(|c| {
+            let mut slot = c.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(self);
+            }
+        });
+    }
+}
+
 /// Hashes of detections for de-duplication and array grouping (a collision can only merge
 /// two values of the same type into one counted item).
 const GROUP_HASH: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5e9a_71c3);
@@ -291,7 +336,7 @@ impl<'o> Unit<'o> {
             full: false,
             saw_aws_id: false,
             aws_pending: Vec::new(),
-            scratch: Some(Box::default()),
+            scratch: None,
             prior: out_len,
             seen: HashSet::new(),
             groups: HashMap::default(),
@@ -395,7 +440,10 @@ impl<'o> Unit<'o> {
 
     /// Ends the call: secrets shaped like AWS secret keys become `aws_secret_key` when an
     /// access key id was seen in the same call.
-    pub(super) fn finish(self) -> ScanNotes {
+    pub(super) fn finish(mut self) -> ScanNotes {
+        if let Some(sc) = self.scratch.take() {
+            sc.put_back();
+        }
         if self.saw_aws_id {
             for &i in &self.aws_pending {
                 if let Some(d) = self.out.get_mut(i) {
@@ -554,7 +602,7 @@ impl Detector {
         } else {
             v
         };
-        let mut sc = u.scratch.take().unwrap_or_default();
+        let mut sc = u.scratch.take().unwrap_or_else(Scratch::take);
         sc.spans.clear();
         sc.aws_ids.clear();
         sc.cands.clear();
