@@ -90,6 +90,43 @@ const LITERALS: &[(&str, Pat)] = &[
     ("$pbkdf2", Pat::PwHash),
 ];
 
+/// Values shorter than this are searched with the literal searcher only when a pair of
+/// adjacent bytes could start a literal (the searcher's setup costs more than such a value).
+const SHORT_VALUE: usize = 64;
+
+/// The first two bytes of the literals, as two tables: `PAIR_FIRST[a] & PAIR_SECOND[b]` is
+/// non-zero exactly when some literal starts with `a b` (each distinct first byte has a bit).
+const fn pair_tables() -> ([u16; 256], [u16; 256]) {
+    let mut first = [0u16; 256];
+    let mut second = [0u16; 256];
+    let mut bits = 0u32;
+    let mut i = 0;
+    while i < LITERALS.len() {
+        let b = LITERALS[i].0.as_bytes();
+        let (a, c) = (b[0] as usize, b[1] as usize);
+        if first[a] == 0 {
+            // More than 16 distinct first bytes would not fit: a compile error.
+            first[a] = 1 << bits;
+            bits += 1;
+        }
+        second[c] |= first[a];
+        i += 1;
+    }
+    (first, second)
+}
+
+static PAIR_FIRST: [u16; 256] = pair_tables().0;
+static PAIR_SECOND: [u16; 256] = pair_tables().1;
+
+/// Whether `v` could contain a prefilter literal: some two adjacent bytes start one. A
+/// necessary condition only (the searcher decides).
+fn may_hold_literal(v: &[u8]) -> bool {
+    v.windows(2).any(|w| match w {
+        &[a, b] => PAIR_FIRST[usize::from(a)] & PAIR_SECOND[usize::from(b)] != 0,
+        _ => false,
+    })
+}
+
 /// The prefilter: the literals searched with Teddy directly where the CPU has it (no literal
 /// is a prefix of another, so leftmost-first matches are the leftmost-longest ones), else
 /// with an Aho-Corasick DFA.
@@ -682,10 +719,15 @@ impl Detector {
         v: &'v [u8],
     ) -> impl Iterator<Item = (usize, Pat)> + 'v {
         let kinds = &self.pre.kinds;
-        let mut ac_hits = self.pre.find_iter(v).filter_map(|(start, i)| {
-            let pat = *kinds.get(i)?;
-            Some((start, pat))
-        });
+        let search = v.len() >= SHORT_VALUE || may_hold_literal(v);
+        let mut ac_hits = search
+            .then(|| self.pre.find_iter(v))
+            .into_iter()
+            .flatten()
+            .filter_map(|(start, i)| {
+                let pat = *kinds.get(i)?;
+                Some((start, pat))
+            });
         let mut at_hits = memchr::memchr_iter(b'@', v).map(|p| (p, Pat::Email));
         let (mut next_ac, mut next_at) = (ac_hits.next(), at_hits.next());
         std::iter::from_fn(move || match (next_ac, next_at) {
@@ -1076,6 +1118,63 @@ fn val_run(v: &[u8], s: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_values_skip_the_searcher_only_without_a_literal_start() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let noise = b"abcxyzAKghe-$_0123 .:/@";
+        for (lit, _) in LITERALS {
+            for n in 0..200 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let mut v: Vec<u8> = (0..(rng % 40) as usize)
+                    .map(|k| noise[(rng >> (k % 50)) as usize % noise.len()])
+                    .collect();
+                let at = if v.is_empty() { 0 } else { n % v.len() };
+                v.splice(at..at, lit.bytes());
+                assert!(
+                    may_hold_literal(&v),
+                    "{lit} in {:?}",
+                    String::from_utf8_lossy(&v)
+                );
+            }
+        }
+        for no in [
+            "application/json",
+            "Mozilla/5.0 (X11; Linux x86_64)",
+            "/api/v1/users/42",
+            "",
+        ] {
+            assert!(!may_hold_literal(no.as_bytes()), "{no}");
+        }
+        // Whatever the check says, the hits are the searcher's.
+        let d = Detector::new(&super::super::SensitiveConfig::default()).unwrap();
+        for v in [
+            "token AKIAIOSFODNN7EXAMPLE",
+            "ghp_x",
+            "a@b",
+            "Bearer eyJhbGciOiJub25lIn0.e30.",
+            "plain",
+        ] {
+            let all: Vec<(usize, Pat)> = {
+                let kinds = &d.pre.kinds;
+                let mut h: Vec<(usize, Pat)> = d
+                    .pre
+                    .find_iter(v.as_bytes())
+                    .map(|(s, i)| (s, kinds[i]))
+                    .collect();
+                h.extend(memchr::memchr_iter(b'@', v.as_bytes()).map(|p| (p, Pat::Email)));
+                h.sort_by_key(|x| x.0);
+                h
+            };
+            assert_eq!(
+                d.prefilter_hits(v.as_bytes()).collect::<Vec<_>>(),
+                all,
+                "{v}"
+            );
+        }
+    }
 
     #[test]
     fn literals_build_and_map() {
