@@ -77,11 +77,15 @@ fn check(sel: u8, txs: &[Transaction], redacted: &mut Inspector, raw: &mut Inspe
             .iter()
             .map(|i| format!("{}\n{}\n", i.field, i.redacted))
             .collect();
-        let auth = b.auth.as_ref().map(|x| x.event_fields()).map_or_else(String::new, |v| {
-            let mut out = String::new();
-            strings(&v, &mut out);
-            out
-        });
+        let auth = b
+            .auth
+            .as_ref()
+            .and_then(|x| serde_json::to_value(x.event_fields()).ok())
+            .map_or_else(String::new, |v| {
+                let mut out = String::new();
+                strings(&v, &mut out);
+                out
+            });
         // A JWT's mask keeps its header segment (algorithm and key id, no secret): a value
         // that is part of one is shown by design.
         let jwt_headers: Vec<&str> = a
