@@ -106,7 +106,57 @@ pub struct TrieCounters {
 
 /// The non-empty segments of a path (`/a//b/` gives `a`, `b`).
 pub fn segments(path: &str) -> impl Iterator<Item = &str> {
-    path.split('/').filter(|s| !s.is_empty())
+    let mut parts = path.split('/').filter(|s| !s.is_empty()).peekable();
+    let mut suffix: Option<&'static str> = None;
+    std::iter::from_fn(move || {
+        if let Some(s) = suffix.take() {
+            return Some(s);
+        }
+        let seg = parts.next()?;
+        if parts.peek().is_none() {
+            if let Some((stem, pseudo)) = format_suffix(seg) {
+                suffix = Some(pseudo);
+                return Some(stem);
+            }
+        }
+        Some(seg)
+    })
+}
+
+/// Response-format suffixes of a path's last segment (`/accounts/42.json`,
+/// `/statuses/show.xml`), each with the pseudo-segment that stands for it in the trie. A
+/// pseudo-segment starts with `/`, which no real segment contains: it is never templated
+/// and is rendered without a separator, so `/accounts/42.json` becomes
+/// `/accounts/{accountId}.json`.
+const FORMAT_SUFFIXES: &[(&str, &str)] = &[
+    ("json", "/.json"),
+    ("xml", "/.xml"),
+    ("csv", "/.csv"),
+    ("yaml", "/.yaml"),
+    ("yml", "/.yml"),
+    ("jsonl", "/.jsonl"),
+    ("ndjson", "/.ndjson"),
+    ("geojson", "/.geojson"),
+    ("atom", "/.atom"),
+    ("rss", "/.rss"),
+];
+
+/// `(stem, pseudo-segment)` when `seg` ends in a format suffix after a non-empty stem.
+fn format_suffix(seg: &str) -> Option<(&str, &'static str)> {
+    let dot = seg.rfind('.')?;
+    let (stem, ext) = (seg.get(..dot)?, seg.get(dot + 1..)?);
+    if stem.is_empty() {
+        return None;
+    }
+    FORMAT_SUFFIXES
+        .iter()
+        .find(|(e, _)| ext.eq_ignore_ascii_case(e))
+        .map(|&(_, pseudo)| (stem, pseudo))
+}
+
+/// A segment as written in a template: a format pseudo-segment without its `/`.
+fn shown(seg: &str) -> &str {
+    seg.strip_prefix('/').unwrap_or(seg)
 }
 
 /// Percent-decodes a segment for classification (invalid escapes are kept as they are).
@@ -246,6 +296,20 @@ pub fn is_version(seg: &str) -> bool {
             tail.strip_prefix(t)
                 .is_some_and(|n| n.bytes().all(|c| c.is_ascii_digit()))
         })
+}
+
+/// A version without its `v` (`1.0`, `2.1`, `1.1.0`): one or two digits, then one or two
+/// dotted groups. Only a version near the root (`/api/1.0/...`, `/1.1/...`); deeper, such a
+/// segment is a value (`/ratings/4.5`).
+fn is_dotted_version(seg: &str) -> bool {
+    let mut groups = 0;
+    for g in seg.split('.') {
+        if g.is_empty() || g.len() > 2 || !g.bytes().all(|c| c.is_ascii_digit()) {
+            return false;
+        }
+        groups += 1;
+    }
+    (2..=3).contains(&groups)
 }
 
 const STATIC_EXTENSIONS: &[&str] = &[
@@ -419,6 +483,31 @@ fn first_word(seg: &str) -> String {
 /// True for a segment kept literal at `depth` (0 = first segment) whatever its siblings.
 type WordSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
 
+/// Words real APIs use as literal path segments (`api_words.txt`: what at least five API
+/// providers of a public directory of OpenAPI descriptions use).
+const API_WORDS: &str = include_str!("api_words.txt");
+
+/// Whether `seg` (any case) is one of [`API_WORDS`].
+fn is_api_word(seg: &str) -> bool {
+    static SET: std::sync::OnceLock<WordSet> = std::sync::OnceLock::new();
+    let set = SET.get_or_init(|| {
+        API_WORDS
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    let mut low = [0u8; 48];
+    match low.get_mut(..seg.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(seg.as_bytes());
+            dst.make_ascii_lowercase();
+            std::str::from_utf8(dst).is_ok_and(|l| set.contains(l))
+        }
+        None => false,
+    }
+}
+
 /// `KEEP_WORDS` and `SHALLOW_WORDS` as sets.
 fn word_sets() -> &'static (WordSet, WordSet) {
     static SETS: std::sync::OnceLock<(WordSet, WordSet)> = std::sync::OnceLock::new();
@@ -429,7 +518,11 @@ fn word_sets() -> &'static (WordSet, WordSet) {
 }
 
 pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
-    if depth == 0 || is_version(seg) {
+    if depth == 0
+        || seg.starts_with('/')
+        || is_version(seg)
+        || (depth == 1 && is_dotted_version(seg))
+    {
         return true;
     }
     // No list word is longer than 24 bytes, and none has a digit: most values stop here.
@@ -973,7 +1066,14 @@ impl<T: Fold> PathTrie<T> {
             return "/".into();
         }
         parts.reverse();
-        format!("/{}", parts.join("/"))
+        let mut out = String::new();
+        for p in &parts {
+            if !p.starts_with('/') {
+                out.push('/');
+            }
+            out.push_str(shown(p));
+        }
+        out
     }
 
     /// The template `path` maps to now, without learning anything.
@@ -987,7 +1087,9 @@ impl<T: Fold> PathTrie<T> {
         let mut segs = segments(path).peekable();
         while let Some(seg) = segs.next() {
             let last = segs.peek().is_none();
-            out.push('/');
+            if !seg.starts_with('/') {
+                out.push('/');
+            }
             match at {
                 Some(id) => {
                     let step = self.step(id, seg, &cfg.keep_words, last);
@@ -999,7 +1101,7 @@ impl<T: Fold> PathTrie<T> {
                         (Some(n), _) => {
                             let node = self.node(n);
                             match &node.lit {
-                                Some(l) => out.push_str(l),
+                                Some(l) => out.push_str(shown(l)),
                                 None => {
                                     out.push('{');
                                     out.push_str(&node.name);
@@ -1011,7 +1113,7 @@ impl<T: Fold> PathTrie<T> {
                             at = Some(n);
                         }
                         (None, Step::Literal(_)) => {
-                            out.push_str(seg);
+                            out.push_str(shown(seg));
                             parent_lit = Some(seg);
                             at = None;
                         }
@@ -1045,7 +1147,7 @@ impl<T: Fold> PathTrie<T> {
                             continue;
                         }
                     }
-                    out.push_str(seg);
+                    out.push_str(shown(seg));
                     parent_lit = Some(seg);
                 }
             }
@@ -1099,9 +1201,11 @@ impl<T: Fold> PathTrie<T> {
                 continue;
             }
             let node = self.node(n);
+            // Format pseudo-segments (`.json`) say nothing about what a value is.
             let mut children: Vec<(&str, NodeId, bool)> = node
                 .literals
                 .iter()
+                .filter(|(seg, _)| !seg.starts_with('/'))
                 .map(|(seg, &c)| (seg.as_str(), c, true))
                 .collect();
             if let Some(p) = node.param {
@@ -1185,7 +1289,10 @@ impl<T: Fold> PathTrie<T> {
         // Collections right after a version prefix or `api` (`/v1/customers`) are names,
         // and so are API groups (`/apis/apps/v1`).
         if n.lit.as_deref().is_some_and(|l| {
-            is_version(l) || l.eq_ignore_ascii_case("api") || l.eq_ignore_ascii_case("apis")
+            is_version(l)
+                || (depth <= 2 && is_dotted_version(l))
+                || l.eq_ignore_ascii_case("api")
+                || l.eq_ignore_ascii_case("apis")
         }) {
             return Vec::new();
         }
@@ -1222,6 +1329,17 @@ impl<T: Fold> PathTrie<T> {
         }
         if d >= cfg.force_threshold {
             return true;
+        }
+        // Values that are mostly words real APIs use as path segments are sub-resources or
+        // actions (`/account/articles`, `/account/collections`; `/ips/list.json`,
+        // `/ips/info.json`), however alike what lies below them: only `force_threshold`
+        // of them make a parameter.
+        let words = cands
+            .iter()
+            .filter(|&&c| self.node(c).lit.as_deref().is_some_and(is_api_word))
+            .count();
+        if words * 2 > d {
+            return false;
         }
         let n = self.node(id);
         let plural = match &n.lit {
@@ -1428,6 +1546,131 @@ mod tests {
         }
         assert!(!is_protected("alice", 2, &[]));
         assert!(is_protected("Alice", 2, &["alice".to_string()]));
+    }
+
+    #[test]
+    fn format_suffixes_stay_on_the_template() {
+        let segs: Vec<&str> = segments("/v2/accounts/42.JSON").collect();
+        assert_eq!(segs, ["v2", "accounts", "42", "/.json"]);
+        assert_eq!(segments("/a/.json").collect::<Vec<_>>(), ["a", ".json"]);
+        assert_eq!(segments("/app.js").collect::<Vec<_>>(), ["app.js"]);
+        let t = learn(&[
+            "/v2/accounts/42.json",
+            "/v2/accounts/43.json",
+            "/v2/accounts.json",
+            "/v2/people/7.xml",
+            "/api/1.0/users/info.json",
+        ]);
+        let cfg = TemplateConfig::default();
+        let mut got: Vec<String> = t.endpoints().into_iter().map(|e| e.2).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "/api/1.0/users/info.json",
+                "/v2/accounts.json",
+                "/v2/accounts/{accountId}.json",
+                "/v2/people/{personId}.xml",
+            ]
+        );
+        assert_eq!(
+            t.lookup("/v2/accounts/99.json", &cfg),
+            "/v2/accounts/{accountId}.json"
+        );
+        assert_eq!(
+            t.lookup("/v2/accounts/99", &cfg),
+            "/v2/accounts/{accountId}"
+        );
+        // Off the learned trie, the stateless rules keep the suffix too.
+        assert_eq!(
+            t.lookup("/v3/orders/5.csv", &cfg),
+            "/v3/orders/{orderId}.csv"
+        );
+    }
+
+    #[test]
+    fn dotted_versions_near_the_root_are_kept() {
+        // Mandrill's `/api/1.0/<group>/<action>.json`: `1.0` is a version, not a number.
+        let mut paths = Vec::new();
+        for g in [
+            "users",
+            "messages",
+            "tags",
+            "senders",
+            "urls",
+            "templates",
+            "webhooks",
+        ] {
+            for a in [
+                "info",
+                "list",
+                "add",
+                "delete",
+                "update",
+                "search",
+                "time-series",
+            ] {
+                paths.push(format!("/api/1.0/{g}/{a}.json"));
+            }
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        let cfg = TemplateConfig::default();
+        assert_eq!(
+            t.lookup("/api/1.0/users/info.json", &cfg),
+            "/api/1.0/users/info.json"
+        );
+        assert_eq!(
+            t.lookup("/api/1.0/tags/time-series.json", &cfg),
+            "/api/1.0/tags/time-series.json"
+        );
+        // Deeper, a dotted number is a value.
+        assert_eq!(
+            t.lookup("/api/1.0/ratings/4.5", &cfg),
+            "/api/1.0/ratings/{ratingId}"
+        );
+        assert!(is_dotted_version("1.0") && is_dotted_version("2.1.3"));
+        assert!(
+            !is_dotted_version("1") && !is_dotted_version("1.0a") && !is_dotted_version("100.1")
+        );
+    }
+
+    #[test]
+    fn api_words_are_sub_resources_not_values() {
+        // figshare: `/account/<collection>/{id}/...` with alike subtrees below collections.
+        let mut paths = Vec::new();
+        for c in [
+            "articles",
+            "collections",
+            "projects",
+            "authors",
+            "categories",
+            "files",
+        ] {
+            for id in 1..4 {
+                for sub in ["files", "authors", "categories", "notes"] {
+                    paths.push(format!("/v2/account/{c}/{id}/{sub}"));
+                }
+            }
+        }
+        // Values that are not API words, alike below: still a parameter.
+        for u in [
+            "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+        ] {
+            for sub in ["repos", "followers", "gists"] {
+                paths.push(format!("/users/{u}/{sub}"));
+            }
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        let cfg = TemplateConfig::default();
+        assert_eq!(
+            t.lookup("/v2/account/articles/9/files", &cfg),
+            "/v2/account/articles/{articleId}/files"
+        );
+        assert_eq!(t.lookup("/users/zed/repos", &cfg), "/users/{userId}/repos");
+        assert!(is_api_word("Articles") && is_api_word("search"));
+        assert!(!is_api_word("alice") && !is_api_word("hello-world") && !is_api_word(""));
     }
 
     fn learn(paths: &[&str]) -> PathTrie<u64> {
