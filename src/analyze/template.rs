@@ -312,6 +312,20 @@ fn is_dotted_version(seg: &str) -> bool {
     (2..=3).contains(&groups)
 }
 
+/// A version as a bare number (`1`, `2`) or a dotted one, kept literal right after `api` or
+/// `rest` (`/rest/api/2/issue`, `/api/1.0/users`).
+fn is_bare_version(seg: &str) -> bool {
+    (!seg.is_empty() && seg.len() <= 2 && seg.bytes().all(|c| c.is_ascii_digit()))
+        || is_dotted_version(seg)
+}
+
+/// Whether a segment after `parent` is a version: `parent` is `api` or `rest` and the
+/// segment a bare or dotted number.
+fn is_version_after(parent: Option<&str>, seg: &str) -> bool {
+    parent.is_some_and(|p| p.eq_ignore_ascii_case("api") || p.eq_ignore_ascii_case("rest"))
+        && is_bare_version(seg)
+}
+
 const STATIC_EXTENSIONS: &[&str] = &[
     "js",
     "mjs",
@@ -970,7 +984,10 @@ impl<T: Fold> PathTrie<T> {
         if let Some(&id) = n.literals.get(seg) {
             return Step::Literal(Some(id));
         }
-        if is_protected(seg, usize::from(n.depth), extra) || (last && is_static_file(seg)) {
+        if is_protected(seg, usize::from(n.depth), extra)
+            || (last && is_static_file(seg))
+            || is_version_after(n.lit.as_deref(), seg)
+        {
             return Step::Literal(None);
         }
         if let Some(k) = classify(seg) {
@@ -1132,7 +1149,9 @@ impl<T: Fold> PathTrie<T> {
                 }
                 None => {
                     // Off the learned trie: the stateless rules only.
-                    if !is_protected(seg, depth, &cfg.keep_words) && (!last || !is_static_file(seg))
+                    if !is_protected(seg, depth, &cfg.keep_words)
+                        && (!last || !is_static_file(seg))
+                        && !is_version_after(parent_lit, seg)
                     {
                         if let Some(kind) = classify(seg) {
                             let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
@@ -1288,9 +1307,12 @@ impl<T: Fold> PathTrie<T> {
         let depth = usize::from(n.depth);
         // Collections right after a version prefix or `api` (`/v1/customers`) are names,
         // and so are API groups (`/apis/apps/v1`).
+        let parent_lit = self.node(n.parent).lit.as_deref();
         if n.lit.as_deref().is_some_and(|l| {
             is_version(l)
                 || (depth <= 2 && is_dotted_version(l))
+                || (depth == 1 && is_bare_version(l))
+                || is_version_after(parent_lit, l)
                 || l.eq_ignore_ascii_case("api")
                 || l.eq_ignore_ascii_case("apis")
         }) {
@@ -1632,6 +1654,32 @@ mod tests {
         assert!(is_dotted_version("1.0") && is_dotted_version("2.1.3"));
         assert!(
             !is_dotted_version("1") && !is_dotted_version("1.0a") && !is_dotted_version("100.1")
+        );
+    }
+
+    #[test]
+    fn bare_versions_after_api_and_at_the_root_are_kept() {
+        let mut paths = Vec::new();
+        for r in [
+            "issue", "project", "user", "group", "field", "filter", "search", "board",
+        ] {
+            paths.push(format!("/jira/rest/api/2/{r}/10001"));
+            paths.push(format!("/1/{r}s"));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        let cfg = TemplateConfig::default();
+        assert_eq!(
+            t.lookup("/jira/rest/api/2/issue/10002", &cfg),
+            "/jira/rest/api/2/issue/{issueId}"
+        );
+        assert_eq!(t.lookup("/rest/api/3/myself", &cfg), "/rest/api/3/myself");
+        assert_eq!(t.lookup("/1/projects", &cfg), "/1/projects");
+        assert_eq!(t.lookup("/1/boards", &cfg), "/1/boards");
+        // Elsewhere a small number is a value.
+        assert_eq!(
+            t.lookup("/jira/rest/api/2/user/7", &cfg),
+            "/jira/rest/api/2/user/{userId}"
         );
     }
 
