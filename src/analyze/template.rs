@@ -652,6 +652,21 @@ pub fn classify(raw: &str) -> Option<Kind> {
             return Some(Kind::MixedId);
         }
     }
+    // Random lower-case ids with digits inside (`xxtvanvl2x`, `k3j9q0zt`): letters and
+    // digits alternate at least twice. Words with a number at the end (`windows10`) do not.
+    if s.len() >= 8
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
+        let flips = s
+            .as_bytes()
+            .windows(2)
+            .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+            .count();
+        if sh.digit > 0 && flips >= 2 {
+            return Some(Kind::MixedId);
+        }
+    }
     // Generated names (`grafana-cdjlpdfcjw-zrwn5`, Kubernetes pods): a part of six or more
     // letters and digits without a vowel is not a word.
     if s.split(['-', '_', '.']).any(|part| {
@@ -1252,9 +1267,15 @@ impl<T: Fold> PathTrie<T> {
     /// A value that looks like an identifier rather than a word: it has a digit or mixes
     /// case (hyphenated words are as often sub-resources, `top-tracks`, as slugs).
     fn value_like(seg: &str) -> bool {
+        let b = seg.as_bytes();
         seg.bytes().any(|c| c.is_ascii_digit())
             // Codes: `US`, `EUR`.
             || (seg.len() >= 2 && seg.bytes().all(|c| c.is_ascii_uppercase()))
+            // Language codes and locales: `de`, `pt-br`, `en_gb`.
+            || (b.len() == 2 && b.iter().all(u8::is_ascii_lowercase))
+            || (b.len() == 5
+                && matches!(b.get(2), Some(b'-' | b'_'))
+                && b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_alphabetic()))
             || (seg.bytes().any(|c| c.is_ascii_uppercase())
                 && seg.bytes().any(|c| c.is_ascii_lowercase()))
     }
@@ -1718,6 +1739,13 @@ mod tests {
         );
         assert_eq!(t.lookup("/users/zed/repos", &cfg), "/users/{userId}/repos");
         assert!(is_api_word("Articles") && is_api_word("search"));
+        // Language codes and locales are values, like country codes.
+        for v in ["de", "pt-br", "en_GB", "US", "EUR", "a1"] {
+            assert!(PathTrie::<u64>::value_like(v), "{v}");
+        }
+        for w in ["search", "me2"] {
+            assert_eq!(PathTrie::<u64>::value_like(w), w == "me2", "{w}");
+        }
         assert!(!is_api_word("alice") && !is_api_word("hello-world") && !is_api_word(""));
     }
 
@@ -1768,6 +1796,9 @@ mod tests {
             ("octocat", None),
             ("top-tracks", None),
             ("app.js", None),
+            ("xxtvanvl2x", Some(Kind::MixedId)),
+            ("k3j9q0zt", Some(Kind::MixedId)),
+            ("windows10", None),
             ("", None),
         ];
         for (seg, want) in cases {
