@@ -497,7 +497,7 @@ fn first_word(seg: &str) -> String {
 /// True for a segment kept literal at `depth` (0 = first segment) whatever its siblings.
 type WordSet = std::collections::HashSet<&'static str, foldhash::fast::FixedState>;
 
-/// Words real APIs use as literal path segments (`api_words.txt`: what at least five API
+/// Words real APIs use as literal path segments (`api_words.txt`: what at least three API
 /// providers of a public directory of OpenAPI descriptions use).
 const API_WORDS: &str = include_str!("api_words.txt");
 
