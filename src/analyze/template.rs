@@ -1327,7 +1327,8 @@ impl<T: Fold> PathTrie<T> {
         let n = self.node(id);
         let depth = usize::from(n.depth);
         // Collections right after a version prefix or `api` (`/v1/customers`) are names,
-        // and so are API groups (`/apis/apps/v1`).
+        // and so are API groups (`/apis/apps/v1`; deeper, `apis` is a collection:
+        // `/api/v1/apis/{owner}`).
         let parent_lit = self.node(n.parent).lit.as_deref();
         if n.lit.as_deref().is_some_and(|l| {
             is_version(l)
@@ -1335,7 +1336,7 @@ impl<T: Fold> PathTrie<T> {
                 || (depth == 1 && is_bare_version(l))
                 || is_version_after(parent_lit, l)
                 || l.eq_ignore_ascii_case("api")
-                || l.eq_ignore_ascii_case("apis")
+                || (depth == 1 && l.eq_ignore_ascii_case("apis"))
         }) {
             return Vec::new();
         }
@@ -1701,6 +1702,28 @@ mod tests {
         assert_eq!(
             t.lookup("/jira/rest/api/2/user/7", &cfg),
             "/jira/rest/api/2/user/{userId}"
+        );
+    }
+
+    #[test]
+    fn apis_groups_only_at_the_root() {
+        let mut paths = Vec::new();
+        for owner in [
+            "alpha", "zed", "quux", "corge", "grault", "garply", "waldo", "fred",
+        ] {
+            paths.push(format!("/api/v1/apis/{owner}/petstore/swagger.json"));
+            paths.push(format!("/apis/{owner}.k8s.io/v1/pods"));
+        }
+        let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let t = learn(&refs);
+        let cfg = TemplateConfig::default();
+        assert_eq!(
+            t.lookup("/api/v1/apis/xyzzy/petstore/swagger.json", &cfg),
+            "/api/v1/apis/{apisId}/petstore/swagger.json"
+        );
+        assert_eq!(
+            t.lookup("/apis/alpha.k8s.io/v1/pods", &cfg),
+            "/apis/alpha.k8s.io/v1/pods"
         );
     }
 
