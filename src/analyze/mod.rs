@@ -117,6 +117,20 @@ impl Templater {
         (self.shape.lookup(path, &self.cfg), false)
     }
 
+    /// The key a worker sums a call under for the discovery owner (`endpoint`: this call's
+    /// [`Templater::endpoint_and_source`]): the spec's template, else the path with only
+    /// on-sight identifiers replaced (the stateless rules of [`template::classify`]). Unlike
+    /// the event's endpoint it does not use the learned shape, which reaches each worker at
+    /// a moment that depends on thread timing: so the owner learns from the same evidence,
+    /// and ends with the same inventory, whatever the number of workers.
+    pub fn summary_key(&self, path: &str, endpoint: (&str, bool)) -> String {
+        static BLANK: std::sync::OnceLock<PathTrie<()>> = std::sync::OnceLock::new();
+        match endpoint {
+            (spec, true) => spec.to_string(),
+            (_, false) => BLANK.get_or_init(PathTrie::new).lookup(path, &self.cfg),
+        }
+    }
+
     /// The spec template of `path` on `host`, if a spec documents it.
     pub fn spec_template(&self, host: &str, path: &str) -> Option<&str> {
         self.specs.as_ref()?.path_template(host, path)

@@ -123,6 +123,9 @@ enum SinkMsg {
         buf: Vec<u8>,
         count: u64,
         records: Vec<Partial>,
+        /// The report these calls come before (the worker's last report seq + 1): the owner
+        /// learns from them at that report point, not earlier, whatever the threads' timing.
+        before_report: u64,
     },
     Worker {
         seq: u64,
@@ -741,7 +744,12 @@ impl Analyzer {
         // findings need each field), one in `SCHEMA_SMALL_EVERY` otherwise.
         let small_pick = from_spec || pick % SCHEMA_SMALL_EVERY == 0;
         let small = |b: &crate::http::Body| b.data.len() <= SCHEMA_ALWAYS;
-        let ep_hash = Aggregate::key_hash(&req.method, host, &endpoint, from_spec);
+        // Summed (and body shapes remembered) under a key that does not depend on when the
+        // learned shape reached this worker.
+        let key = self
+            .templater
+            .summary_key(&req.path, (endpoint.as_str(), from_spec));
+        let ep_hash = Aggregate::key_hash(&req.method, host, &key, from_spec);
         // `slot`: 0 for the request body, else the response status (shapes are kept per
         // status).
         let mut shape = |ct: Option<&str>, b: &crate::http::Body, small_kind: bool, slot: u16| {
@@ -823,9 +831,9 @@ impl Analyzer {
                     u64::from_be_bytes(b)
                 }),
         };
-        // Summed under the endpoint as templated here: the owner files a placeholder under
-        // its parameter, so learned positions need no raw values.
-        self.agg.add(&r, &endpoint, from_spec, ep_hash);
+        // Summed under the stateless key: the owner files a placeholder under its parameter
+        // and a raw value where its trie has learned one.
+        self.agg.add(&r, &key, from_spec, ep_hash);
         Some(endpoint)
     }
 }
@@ -843,6 +851,8 @@ struct Worker {
     report: WorkerReport,
     sink_tx: Sender<SinkMsg>,
     pool_tx: Sender<Batch>,
+    /// Seq of the last report sent.
+    reports_done: u64,
 }
 
 impl Worker {
@@ -893,6 +903,7 @@ impl Worker {
             report: WorkerReport::default(),
             sink_tx,
             pool_tx,
+            reports_done: 0,
         }
     }
 
@@ -1026,6 +1037,7 @@ impl Worker {
                     seq,
                     report: Box::new(self.report.clone()),
                 });
+                self.reports_done = seq;
                 last
             }
         }
@@ -1089,6 +1101,7 @@ impl Worker {
             buf,
             count,
             records,
+            before_report: self.reports_done + 1,
         });
     }
 }
@@ -1287,6 +1300,8 @@ fn sink_loop(
     let mut counters = SinkCounters::default();
     let mut error: Option<String> = None;
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
+    // Workers' summed calls by the report they precede (see `SinkMsg::Events`).
+    let mut held: BTreeMap<u64, Vec<Partial>> = BTreeMap::new();
     let mut last = Snapshot {
         workers,
         ..Snapshot::default()
@@ -1318,10 +1333,11 @@ fn sink_loop(
                 buf,
                 count,
                 records,
+                before_report,
             } => {
                 write(&mut w, &mut counters, &mut error, &buf, count);
-                for p in records {
-                    disc.discovery.record_partial(p);
+                if !records.is_empty() {
+                    held.entry(before_report).or_default().extend(records);
                 }
                 None
             }
@@ -1353,6 +1369,24 @@ fn sink_loop(
                     ..
                 }) = pending.remove(&seq)
                 {
+                    // The calls of every worker up to this report, and none after it, in an
+                    // order that does not depend on which worker sent what first.
+                    let later = held.split_off(&(seq + 1));
+                    let mut calls: Vec<Partial> = std::mem::replace(&mut held, later)
+                        .into_values()
+                        .flatten()
+                        .collect();
+                    calls.sort_by(|a, b| {
+                        (&a.host, &a.method, &a.path, a.from_spec).cmp(&(
+                            &b.host,
+                            &b.method,
+                            &b.path,
+                            b.from_spec,
+                        ))
+                    });
+                    for p in calls {
+                        disc.discovery.record_partial(p);
+                    }
                     let mut api = Vec::new();
                     let n = disc.report_point(ts, last_report, &mut api);
                     write(&mut w, &mut counters, &mut error, &api, n);
