@@ -347,3 +347,52 @@ fn known_templates_are_learned_exactly_for_any_number_of_workers() {
         assert_eq!(calls as usize, run.of_type("http").len());
     }
 }
+
+/// A larger replay (generated labelled traffic, several report points) gives the same
+/// inventory run after run and for any number of workers: the owner learns from the same
+/// calls at each report point, and ticks and reports land at the same point of the capture
+/// in every worker, whatever the threads' timing. (Both used to vary from run to run.)
+#[test]
+fn a_large_replay_learns_the_same_inventory_on_every_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let traffic = dir.path().join("traffic");
+    let out = Command::new(bin())
+        .args(["synth", "api-traffic", "--calls", "6000", "--output"])
+        .arg(&traffic)
+        .output()
+        .expect("runs apitap synth");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One redaction key for every run: credential fingerprints and tags must match too.
+    let key = dir.path().join("redaction.key");
+    std::fs::write(&key, [7u8; 32]).expect("key file");
+    let config = dir.path().join("apitap.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[redaction]\nkey_file = {:?}\n",
+            key.to_str().expect("utf-8")
+        ),
+    )
+    .expect("config file");
+    let config = config.to_str().expect("utf-8");
+    let pcap = traffic.join("api-traffic.pcap");
+    let mut exports = Vec::new();
+    for workers in ["1", "3", "3", "3", "2"] {
+        let state = tempfile::tempdir().expect("temp dir");
+        replay_in(
+            state.path(),
+            std::slice::from_ref(&pcap),
+            &["-c", config, "--workers", workers],
+        );
+        exports.push((workers, inventory(state.path(), &["export", "-c", config])));
+    }
+    let first = &exports[0].1;
+    assert!(first.len() > 100_000, "{} bytes", first.len());
+    for (workers, e) in &exports[1..] {
+        assert!(e == first, "--workers {workers} learned another inventory");
+    }
+}

@@ -272,7 +272,7 @@ pub fn run(
         let mut workers = Vec::with_capacity(n);
         for id in 0..n {
             let (dtx, drx) = bounded::<Batch>(cfg.pipeline.queue_batches);
-            let (ctx, crx) = unbounded::<Ctrl>();
+            let (ctx, crx) = unbounded::<(u64, Ctrl)>();
             data_txs.push(dtx);
             ctrl_txs.push(ctx);
             let mut templater = Templater::new(cfg.discovery.templates.clone(), specs.clone());
@@ -296,6 +296,7 @@ pub fn run(
             defrag: Defrag::new(cfg.ip_frag.clone()),
             report: CaptureReport::default(),
             batches: (0..n).map(|_| Batch::default()).collect(),
+            sent: vec![0; n],
             data_txs,
             ctrl_txs,
             sink_tx,
@@ -367,7 +368,10 @@ struct CaptureLoop<'c> {
     report: CaptureReport,
     batches: Vec<Batch>,
     data_txs: Vec<Sender<Batch>>,
-    ctrl_txs: Vec<Sender<Ctrl>>,
+    /// Each control message carries how many batches went to its worker before it.
+    ctrl_txs: Vec<Sender<(u64, Ctrl)>>,
+    /// Batches sent to each worker.
+    sent: Vec<u64>,
     sink_tx: Sender<SinkMsg>,
     pool_rx: Receiver<Batch>,
     seed: u64,
@@ -471,8 +475,8 @@ impl CaptureLoop<'_> {
                 self.defrag.expire(clock);
                 self.drain_frag_anomalies();
                 self.flush_all()?;
-                for tx in &self.ctrl_txs {
-                    tx.send(Ctrl::Tick(clock))
+                for (tx, &sent) in self.ctrl_txs.iter().zip(&self.sent) {
+                    tx.send((sent, Ctrl::Tick(clock)))
                         .map_err(|_| PipelineError::WorkerGone)?;
                 }
             }
@@ -574,11 +578,18 @@ impl CaptureLoop<'_> {
         let npkts = b.pkts.len() as u64;
         self.report.batches += 1;
         match self.cfg.when_full {
-            WhenFull::Block => self.data_txs[w]
-                .send(b)
-                .map_err(|_| PipelineError::WorkerGone),
+            WhenFull::Block => {
+                self.data_txs[w]
+                    .send(b)
+                    .map_err(|_| PipelineError::WorkerGone)?;
+                self.sent[w] += 1;
+                Ok(())
+            }
             WhenFull::Drop => match self.data_txs[w].try_send(b) {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    self.sent[w] += 1;
+                    Ok(())
+                }
                 Err(TrySendError::Full(mut b)) => {
                     self.report.queue_drops_batches += 1;
                     self.report.queue_drops_packets += npkts;
@@ -608,8 +619,8 @@ impl CaptureLoop<'_> {
         self.flush_all()?;
         self.seq += 1;
         let seq = self.seq;
-        for tx in &self.ctrl_txs {
-            tx.send(Ctrl::Report { seq, last })
+        for (tx, &sent) in self.ctrl_txs.iter().zip(&self.sent) {
+            tx.send((sent, Ctrl::Report { seq, last }))
                 .map_err(|_| PipelineError::WorkerGone)?;
         }
         self.report.kernel = reader.kernel_stats();
@@ -853,6 +864,8 @@ struct Worker {
     pool_tx: Sender<Batch>,
     /// Seq of the last report sent.
     reports_done: u64,
+    /// Batches received from the capture thread.
+    batches_done: u64,
 }
 
 impl Worker {
@@ -904,37 +917,51 @@ impl Worker {
             sink_tx,
             pool_tx,
             reports_done: 0,
+            batches_done: 0,
         }
     }
 
-    fn run(mut self, data: Receiver<Batch>, ctrl: Receiver<Ctrl>, shapes: ShapeRx) {
+    fn run(mut self, data: Receiver<Batch>, ctrl: Receiver<(u64, Ctrl)>, shapes: ShapeRx) {
+        // A control message is acted on after exactly the batches sent before it: a tick
+        // or report lands at the same point of the capture on every run, so flow timeouts
+        // and the calls summed per report do not depend on the threads' timing.
+        let mut pending: Option<(u64, Ctrl)> = None;
         loop {
             while let Ok(shape) = shapes.try_recv() {
                 self.analyzer.templater.shape = shape;
             }
+            if self.settle(&ctrl, &mut pending) {
+                return;
+            }
+            if pending.is_some() {
+                // The batches sent before the pending control message are on their way.
+                match data.recv() {
+                    Ok(b) => self.batch(b),
+                    Err(_) => {
+                        self.finish_control(&ctrl, pending.take());
+                        return;
+                    }
+                }
+                continue;
+            }
             select! {
                 recv(data) -> m => match m {
-                    Ok(b) => self.batch(b),
+                    Ok(b) => {
+                        // A control message sent before this batch goes first.
+                        if self.settle(&ctrl, &mut pending) {
+                            return;
+                        }
+                        self.batch(b);
+                    }
                     // The capture thread is gone: act on the control messages it left,
                     // the final report among them.
                     Err(_) => {
-                        while let Ok(c) = ctrl.recv() {
-                            if self.control(c) {
-                                return;
-                            }
-                        }
+                        self.finish_control(&ctrl, pending.take());
                         return;
                     }
                 },
                 recv(ctrl) -> m => match m {
-                    Ok(c) => {
-                        while let Ok(b) = data.try_recv() {
-                            self.batch(b);
-                        }
-                        if self.control(c) {
-                            return;
-                        }
-                    }
+                    Ok(c) => pending = Some(c),
                     Err(_) => {
                         while let Ok(b) = data.recv() {
                             self.batch(b);
@@ -946,7 +973,46 @@ impl Worker {
         }
     }
 
+    /// Acts on the control messages whose batches have all been processed. True when the
+    /// worker should exit.
+    fn settle(&mut self, ctrl: &Receiver<(u64, Ctrl)>, pending: &mut Option<(u64, Ctrl)>) -> bool {
+        loop {
+            if pending.is_none() {
+                match ctrl.try_recv() {
+                    Ok(c) => *pending = Some(c),
+                    Err(_) => return false,
+                }
+            }
+            match pending.take() {
+                Some((upto, c)) if self.batches_done >= upto => {
+                    if self.control(c) {
+                        return true;
+                    }
+                }
+                later => {
+                    *pending = later;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// No more batches: the remaining control messages, in order.
+    fn finish_control(&mut self, ctrl: &Receiver<(u64, Ctrl)>, pending: Option<(u64, Ctrl)>) {
+        if let Some((_, c)) = pending {
+            if self.control(c) {
+                return;
+            }
+        }
+        while let Ok((_, c)) = ctrl.recv() {
+            if self.control(c) {
+                return;
+            }
+        }
+    }
+
     fn batch(&mut self, mut b: Batch) {
+        self.batches_done += 1;
         let t0 = Instant::now();
         if let Some(sent) = b.sent {
             self.report
