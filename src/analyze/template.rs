@@ -1355,8 +1355,12 @@ impl<T: Fold> PathTrie<T> {
         // Below a parameter formed from many values, a child that many of them had is a
         // sub-resource (`issues` under 40 repositories), not a value (unless there are so
         // many children that they are values, some of them popular).
-        let structural =
-            |c: NodeId| n.lit.is_none() && n.support >= 4 && self.node(c).support * 4 >= n.support;
+        let structural = |c: NodeId| {
+            n.lit.is_none()
+                && n.support >= 4
+                && self.node(c).support * 4 >= n.support
+                && self.node(c).lit.as_deref().is_some_and(is_api_word)
+        };
         all.into_iter().filter(|&c| !structural(c)).collect()
     }
 
