@@ -86,6 +86,41 @@ impl Default for DiscoveryConfig {
     }
 }
 
+/// `s` lower-cased (ASCII) into `buf` when it fits, else into a new string: names and
+/// words are looked up lower-cased on the packet path without allocating.
+pub(crate) fn ascii_lower<'a>(s: &'a str, buf: &'a mut [u8]) -> std::borrow::Cow<'a, str> {
+    match buf.get_mut(..s.len()) {
+        Some(dst) => {
+            dst.copy_from_slice(s.as_bytes());
+            dst.make_ascii_lowercase();
+            // Lower-casing ASCII bytes keeps UTF-8 valid.
+            std::borrow::Cow::Borrowed(std::str::from_utf8(dst).unwrap_or_default())
+        }
+        None => std::borrow::Cow::Owned(s.to_ascii_lowercase()),
+    }
+}
+
+#[cfg(test)]
+mod lower_tests {
+    #[test]
+    fn ascii_lower_on_the_stack_or_allocated() {
+        let mut buf = [0u8; 4];
+        assert!(matches!(
+            super::ascii_lower("AbC", &mut buf),
+            std::borrow::Cow::Borrowed("abc")
+        ));
+        let mut buf = [0u8; 4];
+        assert!(
+            matches!(super::ascii_lower("LONGER", &mut buf), std::borrow::Cow::Owned(ref o) if o == "longer")
+        );
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            super::ascii_lower("Ünï", &mut buf),
+            "Ünï".to_ascii_lowercase()
+        );
+    }
+}
+
 /// Maps a request to its endpoint template on a worker.
 #[derive(Clone)]
 pub struct Templater {

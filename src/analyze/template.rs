@@ -512,14 +512,7 @@ fn is_api_word(seg: &str) -> bool {
             .collect()
     });
     let mut low = [0u8; 48];
-    match low.get_mut(..seg.len()) {
-        Some(dst) => {
-            dst.copy_from_slice(seg.as_bytes());
-            dst.make_ascii_lowercase();
-            std::str::from_utf8(dst).is_ok_and(|l| set.contains(l))
-        }
-        None => false,
-    }
+    seg.len() <= low.len() && set.contains(&*super::ascii_lower(seg, &mut low))
 }
 
 /// `KEEP_WORDS` and `SHALLOW_WORDS` as sets.
@@ -545,14 +538,8 @@ pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
     }
     // Looked up lower-cased in a set (every list word is lower case).
     let mut low = [0u8; 24];
-    let lower = match low.get_mut(..seg.len()) {
-        Some(dst) => {
-            dst.copy_from_slice(seg.as_bytes());
-            dst.make_ascii_lowercase();
-            std::str::from_utf8(dst).unwrap_or_default()
-        }
-        None => "",
-    };
+    let lower = super::ascii_lower(seg, &mut low);
+    let lower: &str = &lower;
     let (keep, shallow) = word_sets();
     if keep.contains(lower)
         || (depth <= 1 && shallow.contains(lower))

@@ -179,20 +179,9 @@ pub(super) fn body_kind(content_type: Option<&str>, body: &[u8]) -> BodyKind {
     let mt = content_type
         .map(|c| c.split(';').next().unwrap_or_default().trim())
         .unwrap_or_default();
-    // Lower-cased on the stack (media types are short; a longer one is allocated).
     let mut low = [0u8; 128];
-    let owned;
-    let mt: &str = match low.get_mut(..mt.len()) {
-        Some(dst) => {
-            dst.copy_from_slice(mt.as_bytes());
-            dst.make_ascii_lowercase();
-            std::str::from_utf8(dst).unwrap_or_default()
-        }
-        None => {
-            owned = mt.to_ascii_lowercase();
-            &owned
-        }
-    };
+    let mt = crate::analyze::ascii_lower(mt, &mut low);
+    let mt: &str = &mt;
     if mt == "application/json"
         || mt.ends_with("+json")
         || mt == "text/json"

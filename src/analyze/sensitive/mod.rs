@@ -661,20 +661,9 @@ impl Detector {
             if u.full || !u.count_value(self.limits.max_values) {
                 break;
             }
-            // Lower-cased on the stack: most names are short.
             let mut low = [0u8; 64];
-            let owned;
-            let lname: &str = match low.get_mut(..name.len()) {
-                Some(dst) => {
-                    dst.copy_from_slice(name.as_bytes());
-                    dst.make_ascii_lowercase();
-                    std::str::from_utf8(dst).unwrap_or_default()
-                }
-                None => {
-                    owned = name.to_ascii_lowercase();
-                    &owned
-                }
-            };
+            let lname = crate::analyze::ascii_lower(name, &mut low);
+            let lname: &str = &lname;
             if SKIP_HEADERS.contains(&lname) {
                 continue;
             }
