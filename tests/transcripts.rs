@@ -352,3 +352,101 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+// ------------------------------------------------------------------- closed connections
+
+/// A connection closed by FIN both ways is finished at once (its buffers freed rather than
+/// kept in the flow table for `tcp_closed_timeout`): its transactions, the one cut by the
+/// close included, are written when it closes, and a segment of it seen afterwards (a late
+/// retransmission) is counted on the flow without starting a new parse.
+#[test]
+fn a_closed_connection_is_finished_when_it_closes() {
+    let server: SocketAddr = "10.1.0.1:8080".parse().expect("addr");
+    let a_client: SocketAddr = "10.1.0.2:40000".parse().expect("addr");
+    let b_client: SocketAddr = "10.1.0.3:40001".parse().expect("addr");
+    let mut a = Conversation::new(a_client, server, 0x1000_0000, 0x9000_0000, EPOCH_US);
+    a.handshake()
+        .client(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        .client(b"GET /a/2 HTTP/1.1\r\nHost: x\r\n")
+        .fin();
+    // The first request again, 3 s later, after the other connection's traffic (a late
+    // retransmission): it must not start a new parse that sees a second `/a`.
+    let mut again = a
+        .segments()
+        .iter()
+        .find(|s| s.from_client && !s.payload.is_empty())
+        .expect("first request")
+        .clone();
+    again.ts_us = EPOCH_US + 3_000_000;
+    a.segments_mut().push(again);
+    let mut b = Conversation::new(
+        b_client,
+        server,
+        0x2000_0000,
+        0xa000_0000,
+        EPOCH_US + 2_000_000,
+    );
+    b.handshake()
+        .client(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    let mut frames = a.frames(&FrameStyle::default()).expect("frames");
+    frames.extend(b.frames(&FrameStyle::default()).expect("frames"));
+    frames.sort_by_key(|(ts, _)| *ts);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pcap = tmp.path().join("closed.pcap");
+    let mut pw = PcapWriter::new(
+        std::io::BufWriter::new(std::fs::File::create(&pcap).expect("create pcap")),
+        LINKTYPE_ETHERNET,
+        DEFAULT_SNAPLEN,
+    )
+    .expect("pcap header");
+    for (ts, frame) in frames {
+        pw.write_frame(ts, &frame.to_bytes().expect("frame encodes"))
+            .expect("write frame");
+    }
+    pw.into_inner().expect("flush").flush().expect("flush");
+
+    let events = run_pipeline(&pcap, 1, None);
+    let http: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "http")
+        .collect();
+    let paths: Vec<&str> = http
+        .iter()
+        .filter_map(|e| e["http"]["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/a", "/a/2", "/b"],
+        "A's transactions are written when A closes"
+    );
+    assert_eq!(http[0]["http"]["complete"], true);
+    assert!(http[0]["http"].get("anomalies").is_none(), "{}", http[0]);
+    // The request cut by the close: written at the close, not 10 s later.
+    assert_eq!(http[1]["http"]["complete"], false, "{}", http[1]);
+    let flows: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "flow")
+        .collect();
+    let a_flow = flows
+        .iter()
+        .find(|e| e["src_port"] == 40000)
+        .expect("A's flow event");
+    // Handshake 3, request + ACK 2, response + ACK 2, cut request + ACK 2, close 4, the
+    // request again 1.
+    let pkts = a_flow["flow"]["pkts_toserver"].as_u64().unwrap()
+        + a_flow["flow"]["pkts_toclient"].as_u64().unwrap();
+    assert_eq!(pkts, 14, "{a_flow}");
+    assert_eq!(a_flow["flow"]["state"], "closed");
+    let stats = events
+        .iter()
+        .rev()
+        .find(|e| e["event_type"] == "stats")
+        .expect("stats event");
+    assert_eq!(
+        stats["stats"]["http"]["transactions"], 3,
+        "{}",
+        stats["stats"]["http"]
+    );
+}

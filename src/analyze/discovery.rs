@@ -118,7 +118,7 @@ pub fn load_state(data_dir: &Path) -> Result<InventoryState, DiscoveryError> {
 pub struct DiscoveryCounters {
     /// Calls filed.
     pub records: u64,
-    /// Summed entries received from the workers (calls of one key in one flush).
+    /// Summed entries filed (calls of one key from one worker in one report interval).
     pub partials: u64,
     pub endpoints: u64,
     pub api_endpoint_events: u64,

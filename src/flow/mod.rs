@@ -162,8 +162,12 @@ pub struct Flow {
     pub tcp_flags: [u8; 2],
     /// The first packet was not a SYN or SYN-ACK: the connection was picked up mid-stream.
     pub midstream: bool,
-    /// TCP reassembly and HTTP state, created with the first TCP packet.
+    /// TCP reassembly and HTTP state, created with the first TCP packet and dropped as soon
+    /// as both directions are closed (see `conn_done`).
     pub conn: Option<Box<Connection>>,
+    /// Both directions of the connection were closed and its transactions handed over: later
+    /// packets (the last ACK, retransmitted FINs) only count, they create no new state.
+    pub conn_done: bool,
     /// Bytes `conn` held when last accounted (see [`FlowTable::account`]).
     pub app_bytes: usize,
 }
@@ -379,6 +383,7 @@ impl FlowTable {
                     tcp_flags: [0; 2],
                     midstream,
                     conn: None,
+                    conn_done: false,
                     app_bytes: 0,
                 };
                 v.insert(*key, flow).1

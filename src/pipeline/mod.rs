@@ -36,7 +36,7 @@ use crate::analyze::inspect::{InspectSetup, Inspection, Inspector, KeyError, Red
 use crate::analyze::inventory::{Aggregate, Partial, TxRecord, AGGREGATE_KEYS};
 use crate::analyze::posture;
 use crate::analyze::spec::{SpecError, SpecSet};
-use crate::analyze::template::PathTrie;
+use crate::analyze::template::{Fold, PathTrie};
 use crate::analyze::Templater;
 use crate::capture::{CaptureError, Next, Reader, Speed};
 use crate::config::{Config, Mode, WhenFull};
@@ -123,6 +123,8 @@ enum SinkMsg {
         buf: Vec<u8>,
         count: u64,
         records: Vec<Partial>,
+        /// The worker that sent them (its index).
+        worker: usize,
         /// The report these calls come before (the worker's last report seq + 1): the owner
         /// learns from them at that report point, not earlier, whatever the threads' timing.
         before_report: u64,
@@ -280,7 +282,8 @@ pub fn run(
             let inspector = inspect
                 .inspector()
                 .map_err(|e| PipelineError::Inspect(e.to_string()))?;
-            let w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone(), templater, inspector);
+            let mut w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone(), templater, inspector);
+            w.id = id;
             let shapes = shape_rxs.pop().unwrap_or_else(|| unbounded().1);
             workers.push(
                 std::thread::Builder::new()
@@ -862,6 +865,8 @@ struct Worker {
     report: WorkerReport,
     sink_tx: Sender<SinkMsg>,
     pool_tx: Sender<Batch>,
+    /// This worker's index.
+    id: usize,
     /// Seq of the last report sent.
     reports_done: u64,
     /// Batches received from the capture thread.
@@ -916,6 +921,7 @@ impl Worker {
             report: WorkerReport::default(),
             sink_tx,
             pool_tx,
+            id: 0,
             reports_done: 0,
             batches_done: 0,
         }
@@ -1050,7 +1056,7 @@ impl Worker {
             ..
         } = self;
         let (flow, dir) = table.packet(&p.key, p.src_is_lo, p.ts, &p.tcp, p.wire_len);
-        if p.key.proto != Proto::Tcp {
+        if p.key.proto != Proto::Tcp || flow.conn_done {
             return;
         }
         let midstream = flow.midstream;
@@ -1064,17 +1070,27 @@ impl Worker {
         };
         conn.segment(&mut x, dir, &p.tcp, payload, p.ts);
         conn.drain_ready(txs);
-        let (old, new) = (flow.app_bytes, conn.buffered());
+        // Both directions closed: nothing more can reach the parser, so its last
+        // transactions go out now and its buffers are freed, instead of both waiting in the
+        // flow table for `tcp_closed_timeout` (a busy link opens thousands of connections
+        // in that time).
+        let done = conn.is_closed();
+        if done {
+            conn.finish(&mut x, p.ts, txs);
+        }
+        let swapped = conn.http.roles_swapped();
+        let (old, new) = (flow.app_bytes, if done { 0 } else { conn.buffered() });
+        if done {
+            flow.conn = None;
+            flow.conn_done = true;
+        }
         flow.app_bytes = new;
-        if !txs.is_empty() {
-            let swapped = conn.http.roles_swapped();
-            for tx in txs.drain(..) {
-                report.http.count(&tx);
-                emit.line(
-                    &http_event(sensor, &p.key, flow, swapped, &tx, analyzer),
-                    report,
-                );
-            }
+        for tx in txs.drain(..) {
+            report.http.count(&tx);
+            emit.line(
+                &http_event(sensor, &p.key, flow, swapped, &tx, analyzer),
+                report,
+            );
         }
         table.account(old, new);
     }
@@ -1167,6 +1183,7 @@ impl Worker {
             buf,
             count,
             records,
+            worker: self.id,
             before_report: self.reports_done + 1,
         });
     }
@@ -1308,6 +1325,32 @@ fn with_discovery(mut stats: serde_json::Value, d: &Discovery) -> serde_json::Va
     stats
 }
 
+/// (host, method, path, from spec, worker): the order the owner learns from held calls in.
+type HeldKey = (String, String, String, bool, usize);
+
+/// Folds one worker's summed calls into those held for a report.
+fn hold(held: &mut BTreeMap<HeldKey, Partial>, records: Vec<Partial>, worker: usize) {
+    for mut p in records {
+        let k = (
+            std::mem::take(&mut p.host),
+            std::mem::take(&mut p.method),
+            std::mem::take(&mut p.path),
+            p.from_spec,
+            worker,
+        );
+        hold_one(held, k, p);
+    }
+}
+
+fn hold_one(held: &mut BTreeMap<HeldKey, Partial>, k: HeldKey, p: Partial) {
+    match held.entry(k) {
+        std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().stats.fold(p.stats),
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(p);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Pending {
     capture: Option<(u64, Box<CaptureReport>, bool, bool)>,
@@ -1366,8 +1409,11 @@ fn sink_loop(
     let mut counters = SinkCounters::default();
     let mut error: Option<String> = None;
     let mut pending: BTreeMap<u64, Pending> = BTreeMap::new();
-    // Workers' summed calls by the report they precede (see `SinkMsg::Events`).
-    let mut held: BTreeMap<u64, Vec<Partial>> = BTreeMap::new();
+    // Workers' summed calls by the report they precede (see `SinkMsg::Events`), folded per
+    // (endpoint key, worker) as they arrive: what is held is bounded by the keys, not by the
+    // calls or flushes of a report interval. Each worker's flushes arrive in its own order,
+    // and the key order is fixed, so the owner learns the same whatever the threads' timing.
+    let mut held: BTreeMap<u64, BTreeMap<HeldKey, Partial>> = BTreeMap::new();
     let mut last = Snapshot {
         workers,
         ..Snapshot::default()
@@ -1399,11 +1445,12 @@ fn sink_loop(
                 buf,
                 count,
                 records,
+                worker,
                 before_report,
             } => {
                 write(&mut w, &mut counters, &mut error, &buf, count);
                 if !records.is_empty() {
-                    held.entry(before_report).or_default().extend(records);
+                    hold(held.entry(before_report).or_default(), records, worker);
                 }
                 None
             }
@@ -1438,19 +1485,14 @@ fn sink_loop(
                     // The calls of every worker up to this report, and none after it, in an
                     // order that does not depend on which worker sent what first.
                     let later = held.split_off(&(seq + 1));
-                    let mut calls: Vec<Partial> = std::mem::replace(&mut held, later)
-                        .into_values()
-                        .flatten()
-                        .collect();
-                    calls.sort_by(|a, b| {
-                        (&a.host, &a.method, &a.path, a.from_spec).cmp(&(
-                            &b.host,
-                            &b.method,
-                            &b.path,
-                            b.from_spec,
-                        ))
-                    });
-                    for p in calls {
+                    let mut calls = BTreeMap::new();
+                    for (_, epoch) in std::mem::replace(&mut held, later) {
+                        for (k, p) in epoch {
+                            hold_one(&mut calls, k, p);
+                        }
+                    }
+                    for (k, mut p) in calls {
+                        (p.host, p.method, p.path) = (k.0, k.1, k.2);
                         disc.discovery.record_partial(p);
                     }
                     let mut api = Vec::new();
@@ -1504,4 +1546,34 @@ fn sink_loop(
     }
     last.sink = counters;
     (last, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partial(path: &str, calls: u64) -> Partial {
+        let mut p = Partial {
+            host: "h".into(),
+            method: "GET".into(),
+            path: path.into(),
+            ..Partial::default()
+        };
+        p.stats.calls = calls;
+        p
+    }
+
+    #[test]
+    fn held_calls_fold_per_key_and_worker() {
+        let mut held = BTreeMap::new();
+        hold(&mut held, vec![partial("/a", 1), partial("/b", 2)], 1);
+        hold(&mut held, vec![partial("/a", 3)], 1);
+        hold(&mut held, vec![partial("/a", 4)], 0);
+        let got: Vec<(&str, usize, u64)> = held
+            .iter()
+            .map(|(k, p)| (k.2.as_str(), k.4, p.stats.calls))
+            .collect();
+        // One entry per (key, worker), whatever the number of flushes, in key order.
+        assert_eq!(got, [("/a", 0, 4), ("/a", 1, 4), ("/b", 1, 2)]);
+    }
 }

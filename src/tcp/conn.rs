@@ -105,6 +105,13 @@ impl Connection {
         }
     }
 
+    /// Both directions are closed (FIN delivered after every byte before it, or a RST): no
+    /// later segment can reach the parser, so the connection can be finished now instead of
+    /// waiting in the flow table for the closed timeout.
+    pub fn is_closed(&self) -> bool {
+        self.half[0].is_closed() && self.half[1].is_closed()
+    }
+
     /// Finished transactions, in request order.
     pub fn drain_ready(&mut self, out: &mut Vec<Transaction>) {
         self.http.drain_ready(out);
