@@ -218,7 +218,20 @@ const SECRET_NOT_PREFIXES: &[&str] = &[
 
 const AWS_SECRET_STEMS: &[&str] = &["secretaccesskey", "awssecret", "accesskeysecret"];
 
-const SSN_EXACT: &[&str] = &["ssn", "ssnumber", "usssn", "ssnid", "ssnno", "ssnnumber"];
+/// A US taxpayer identification number of a person is the SSN (or an ITIN, which the SSN
+/// ranges reject): `tin` and `taxpayer_id` fields hold one.
+const SSN_EXACT: &[&str] = &[
+    "ssn",
+    "ssnumber",
+    "usssn",
+    "ssnid",
+    "ssnno",
+    "ssnnumber",
+    "tin",
+    "taxpayerid",
+    "taxpayeridnumber",
+    "taxpayernumber",
+];
 const SSN_STEMS: &[&str] = &["socialsecurity"];
 
 const DOB_EXACT: &[&str] = &["dob", "bday", "birthday", "birthdate", "geburtsdatum"];
@@ -255,7 +268,17 @@ const CARD_EXACT: &[&str] = &[
     "cardpan",
 ];
 
-const VERSION_EXACT: &[&str] = &["v", "ver", "build", "release", "firmware", "sdk"];
+/// Version-like fields; a user agent is a list of product versions (`rv:1.9.2.20`).
+const VERSION_EXACT: &[&str] = &[
+    "v",
+    "ver",
+    "build",
+    "release",
+    "firmware",
+    "sdk",
+    "useragent",
+    "ua",
+];
 const VERSION_STEMS: &[&str] = &["version"];
 
 /// Last words (`order_id`, `createdAt`, `txn-ref`) that mark identifiers and counters.
@@ -468,6 +491,12 @@ fn classify_uncached(key: &[u8]) -> KeyCtx {
     {
         ctx.set(KeyCtx::ID_LIKE);
     }
+    // A field named just `number` is as often a card's (Stripe's `card[number]`, card
+    // objects sent without their parent) as a counter: neither id-like nor card context,
+    // so a digit run there must pass the issuer and Luhn checks of any other text.
+    if n.as_str() == "number" {
+        ctx.0 &= !KeyCtx::ID_LIKE.0;
+    }
     ctx
 }
 
@@ -669,6 +698,12 @@ mod tests {
         assert!(c("ssn").has(KeyCtx::SSN));
         assert!(c("social_security_number").has(KeyCtx::SSN));
         assert!(!c("ssn_last4").has(KeyCtx::SSN));
+        assert!(c("taxpayer_id").has(KeyCtx::SSN));
+        assert!(c("TIN").has(KeyCtx::SSN));
+        assert!(!c("tinted").has(KeyCtx::SSN));
+        assert!(c("userAgent").has(KeyCtx::VERSION));
+        assert!(!c("number").has(KeyCtx::ID_LIKE));
+        assert!(c("orderNumber").has(KeyCtx::ID_LIKE));
         assert!(c("birthdate").has(KeyCtx::DOB));
         assert!(c("mobile").has(KeyCtx::PHONE));
         assert!(c("phoneNumber").has(KeyCtx::PHONE));

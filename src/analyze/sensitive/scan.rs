@@ -594,6 +594,8 @@ fn version_lookback(v: &[u8], s: usize) -> bool {
     memchr::memmem::find(lower, b"version").is_some()
         || memchr::memmem::find(lower, b"build").is_some()
         || memchr::memmem::find(lower, b"oid").is_some()
+        // Gecko's revision in user agents: "(X11; Linux x86_64; rv:1.9.2.20) Gecko/...".
+        || lower.ends_with(b"rv:")
 }
 
 impl Detector {

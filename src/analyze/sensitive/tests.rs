@@ -223,6 +223,14 @@ fn card_negatives() {
     assert_eq!(kinds(&got), vec!["credit_card", "credit_card"]);
     // JSON numbers are ids unless the field says card.
     assert!(json(&d, r#"{"value": 4526018159083012}"#).is_empty());
+    // A field named just `number` is not id-like (card objects use it): a string there is
+    // checked like text, so a valid card is found and an invalid one is not; compound
+    // `*_number` names stay id-like.
+    let got = json(&d, r#"{"number": "4836366393134892"}"#);
+    assert_eq!(kinds(&got), vec!["credit_card"]);
+    assert!(json(&d, r#"{"number": "4836366393134893"}"#).is_empty());
+    assert!(json(&d, r#"{"number": 4836366393134892}"#).is_empty());
+    assert!(json(&d, r#"{"order_number": "4836366393134892"}"#).is_empty());
 }
 
 #[test]
@@ -252,6 +260,8 @@ fn ssn_positives() {
         r#"{"ssn": 536221947}"#,
         r#"{"social_security_number": "536 22 1947"}"#,
         r#"{"SSN": "536-22-1947"}"#,
+        r#"{"taxpayer_id": "536221947"}"#,
+        r#"{"tin": "536-22-1947"}"#,
     ] {
         let got = json(&d, body);
         assert_eq!(kinds(&got), vec!["us_ssn"], "{body}");
@@ -661,6 +671,15 @@ fn ipv4_rules() {
         ],
     );
     assert!(json(&d, r#"{"version": "1.2.3.4", "app_version": "10.0.0.1"}"#).is_empty());
+    // Gecko revisions in user agents, in a user-agent field or in any text.
+    let ua = "Mozilla/5.0 (X11; Linux x86_64; rv:1.9.6.20) Gecko/20100101 Firefox/3.8";
+    assert!(json(&d, &format!(r#"{{"user_agent": "{ua}", "ua": "{ua}"}}"#)).is_empty());
+    assert!(json(&d, &format!(r#"{{"client": "{ua}"}}"#)).is_empty());
+    assert!(has(
+        &json(&d, r#"{"note": "from rv 1.9.6.20"}"#),
+        "ipv4",
+        "1.9.6.20"
+    ));
     let mut out = Vec::new();
     d.scan_headers(
         Location::RequestHeader,

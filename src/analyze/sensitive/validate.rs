@@ -391,7 +391,9 @@ fn prefix_num(d: &[u8], k: usize) -> u32 {
 }
 
 /// Issuer prefix and length of a card number, then Luhn. `ctx` (a card-named field) also
-/// accepts 12-15 digit Maestro numbers.
+/// accepts 12-15 digit Maestro numbers and JCB numbers anywhere in the 35 range (JCB's
+/// assigned range is 3528-3589, but generators and older validators use the whole 35
+/// prefix, and in a card field a Luhn-valid number is a card).
 pub(super) fn card_ok(d: &[u8], ctx: bool) -> bool {
     let n = d.len();
     if !(12..=19).contains(&n) || !d.iter().all(u8::is_ascii_digit) {
@@ -413,7 +415,7 @@ pub(super) fn card_ok(d: &[u8], ctx: bool) -> bool {
             || p2 == 65
             || (622126..=622925).contains(&p6))
             && long)
-        || ((3528..=3589).contains(&p4) && long)
+        || (((3528..=3589).contains(&p4) || (ctx && p2 == 35)) && long)
         || (((300..=305).contains(&p3) || p4 == 3095 || p2 == 36 || p2 == 38 || p2 == 39)
             && (14..=19).contains(&n))
         || (p2 == 62 && long)
@@ -1545,6 +1547,10 @@ mod tests {
         }
         assert!(card_ok(b"5425233430109903", false));
         assert!(!card_ok(b"5425233430109904", false)); // Luhn
+                                                       // JCB outside 3528-3589: only in a card field.
+        assert!(!card_ok(b"3509789462125061", false));
+        assert!(card_ok(b"3509789462125061", true));
+        assert!(!card_ok(b"3509789462125062", true)); // Luhn
         assert!(!card_ok(b"1234567812345670", false)); // no issuer 1
         assert!(!card_ok(b"9999999999999995", false));
         assert!(!card_ok(b"37424545540012", false)); // amex length 14
