@@ -691,7 +691,17 @@ impl Detector {
                     FieldRef::Text => FieldRef::Bytes(key_bytes),
                     other => *other,
                 };
-                self.context_value(u, &f, ctx, value, true);
+                // `<key>value</key>`: an element's content is data, not source code.
+                let element = c.key.0 > 0
+                    && before(v, c.key.0) == b'<'
+                    && before(v, vs) == b'>'
+                    && v.get(ve..).is_some_and(|rest| {
+                        rest.starts_with(b"</")
+                            && rest.get(2..).is_some_and(|r| {
+                                r.starts_with(key_bytes) && r.get(key_bytes.len()) == Some(&b'>')
+                            })
+                    });
+                self.context_value(u, &f, ctx, value, !element);
             }
         }
         if !self.custom.is_empty() && !u.full {
@@ -1057,7 +1067,7 @@ impl Detector {
             }
             return;
         }
-        if key.has(KeyCtx::AWS_SECRET) && val::aws_secret_shape(t) {
+        if key.has(KeyCtx::AWS_SECRET) && val::aws_secret_shape_named(t) {
             let verdict = if val::aws_secret_placeholder(t) {
                 Verdict::Placeholder
             } else {

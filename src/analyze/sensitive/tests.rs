@@ -498,6 +498,10 @@ fn aws_secret_in_json() {
     );
     let got = json(&d, &format!(r#"{{"secret": "{AWS_SECRET}"}}"#));
     assert_eq!(kinds(&got), vec!["secret"]);
+    // In a field named for it, a key without a digit (one in a thousand) is still one.
+    let no_digit = "+SBq+tpxMjToiROUsJvwPfHfIoINXXeXfHoSPzzW";
+    let got = json(&d, &format!(r#"{{"secretAccessKey": "{no_digit}"}}"#));
+    assert!(has(&got, "aws_secret_key", no_digit), "{:?}", triples(&got));
 }
 
 #[test]
@@ -953,6 +957,20 @@ fn xml_and_key_value_text() {
         triples(&got),
         vec![("password".into(), "password".into(), "s3cr3t!".into())]
     );
+    // Element content is data: passwords that would read as code in free text
+    // (`&x`, `U7(`) are passwords in `<password>…</password>`, but not in `password = …`.
+    let got = text(
+        &d,
+        "<r><pwd>&amp;4#xAFCgJC6</pwd><passwd>U7(jp(oP(XiS</passwd></r>",
+    );
+    assert_eq!(
+        kinds(&got),
+        vec!["password", "password"],
+        "{:?}",
+        triples(&got)
+    );
+    assert!(text(&d, "password = U7(jp(oP(XiS);\npasswd: &buf;").is_empty());
+    assert!(text(&d, "<password>U7(jp</pwd>").is_empty());
     let got = text(
         &d,
         "DB_PASSWORD=pa55w0rd\nAPI_TOKEN=4f9c1e7a2b8d5f3e6a0c9b7d1e4f2a8c\n",

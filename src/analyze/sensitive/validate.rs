@@ -714,6 +714,16 @@ pub(super) fn aws_secret_shape(t: &[u8]) -> bool {
         && t.iter().any(u8::is_ascii_digit)
 }
 
+/// [`aws_secret_shape`] for a value in a field named for an AWS secret key: the field says
+/// what it is, so a digit is not required (one random key in a thousand has none).
+pub(super) fn aws_secret_shape_named(t: &[u8]) -> bool {
+    t.len() == 40
+        && t.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+        && t.iter().any(u8::is_ascii_uppercase)
+        && t.iter().any(u8::is_ascii_lowercase)
+}
+
 /// Whether an AWS-secret-shaped value is a documentation sample.
 pub(super) fn aws_secret_placeholder(t: &[u8]) -> bool {
     memchr::memmem::find(t, b"EXAMPLE").is_some() || is_placeholder(t)
