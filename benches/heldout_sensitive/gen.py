@@ -236,6 +236,10 @@ def background(f):
     }
 
 
+def xml_escape(v):
+    return str(v).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def http_request(method, path, query, headers, body, ctype):
     lines = [f"{method} {path}{'?' + query if query else ''} HTTP/1.1", "Host: api.heldout.example",
              "User-Agent: " + rng.choice(["python-requests/2.32.3", "okhttp/4.12.0", "curl/8.5.0", "axios/1.7.2"]),
@@ -315,7 +319,18 @@ def one_call(i):
         obj = background(f)
         if kind == "password":
             obj = {"username": f.user_name(), field: value, "remember_me": True}
-        if rng.random() < 0.3:
+        r = rng.random()
+        if r < 0.1:
+            obj[field] = value
+            b = "----apitapBoundary" + rand_str(ALNUM, 16)
+            parts = "".join(f'--{b}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'
+                            f'{v if not isinstance(v, (list, dict)) else json.dumps(v)}\r\n' for k, v in obj.items())
+            req_body, ctype = (parts + f"--{b}--\r\n").encode(), f"multipart/form-data; boundary={b}"
+        elif r < 0.2:
+            obj[field] = value
+            inner = "".join(f"<{k}>{xml_escape(v)}</{k}>" for k, v in obj.items() if not isinstance(v, (list, dict)))
+            req_body, ctype = f'<?xml version="1.0" encoding="UTF-8"?><request>{inner}</request>'.encode(), "application/xml"
+        elif r < 0.4:
             obj[field] = value
             req_body, ctype = urllib.parse.urlencode({k: v if not isinstance(v, (list, dict)) else json.dumps(v)
                                                       for k, v in obj.items()}).encode(), "application/x-www-form-urlencoded"

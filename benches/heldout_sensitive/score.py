@@ -29,7 +29,7 @@ for k, lab in labels.items():
         continue
     want = {tuple(x) for x in lab["expected"]}
     # The request's credential is reported where it travels: not a planted value.
-    carried = {(c[0], c[1].lower()) for c in lab["carriers"]}
+    carried = {(c[0], c[1].lower()) for c in lab["carriers"]} - {(lab["loc"], lab["field"].lower())}
     items = [g for g in got[k] if (g[1], (g[2] or "").lower()) not in carried]
     have = {(t, l) for (t, l, _, test) in items}
     tested = {(t, l) for (t, l, _, test) in items if test}
