@@ -275,6 +275,24 @@ struct FileLoader<'a, 'w> {
 }
 
 /// What one operation documents, before it is copied per base path.
+/// A path key without what follows `?` or `#`, and the names of the query parameters
+/// written after `?` (`a={a}&b` gives `a` and `b`).
+fn split_path_key(key: &str) -> (&str, Vec<&str>) {
+    let path_end = key.find(['?', '#']).unwrap_or(key.len());
+    let path = key.get(..path_end).unwrap_or(key);
+    let query = key
+        .get(path_end..)
+        .and_then(|r| r.strip_prefix('?'))
+        .map(|q| q.split('#').next().unwrap_or(""))
+        .unwrap_or("");
+    let names = query
+        .split('&')
+        .filter_map(|kv| kv.split('=').next())
+        .filter(|n| !n.is_empty())
+        .collect();
+    (path, names)
+}
+
 #[derive(Default)]
 struct Documented {
     query: BTreeSet<String>,
@@ -318,6 +336,10 @@ impl<'a> FileLoader<'a, '_> {
                 continue;
             }
             let at = format!("paths.{key}");
+            // Some published descriptions (converted from other formats) write the query
+            // into the path key: `/v3/search?term={term}&amount={amount}`. The path is what
+            // is matched; the names are documented query parameters.
+            let (key_path, key_query) = split_path_key(key);
             let Some(item) = self.deref(item, &at) else {
                 continue;
             };
@@ -351,6 +373,7 @@ impl<'a> FileLoader<'a, '_> {
                 params.extend(self.params(op.get("parameters"), &format!("{at}.parameters")));
                 let mut doc = self.documented(op, &params, &at);
                 doc.query.extend(key_params.iter().cloned());
+                doc.query.extend(key_query.iter().map(|q| q.to_string()));
                 for base in bases {
                     if ops.len() >= self.limits.max_operations {
                         self.warn(
@@ -362,7 +385,7 @@ impl<'a> FileLoader<'a, '_> {
                         );
                         return;
                     }
-                    let template = normalize_template(&[&base.path, key]);
+                    let template = normalize_template(&[&base.path, key_path]);
                     let segments = template_segments(&template);
                     if segments.len() > self.limits.max_template_segments {
                         self.warn(
@@ -1337,6 +1360,28 @@ $defs:
             set.path_template("api.petstore.example.com", "/v1/pets/7"),
             Some("/v1/pets/{petId}")
         );
+    }
+
+    #[test]
+    fn a_query_written_into_the_path_key_is_query_parameters() {
+        let set = load(&[(
+            "icons.json",
+            r#"{"openapi": "3.0.0", "servers": [{"url": "https://api.icons.example"}],
+                "paths": {"/v3/search?term={term}&amount={amount}": {"get": {}},
+                          "/v3/total?since={since}#frag": {"get": {}}}}"#,
+        )]);
+        assert!(set.warnings.is_empty(), "{:?}", set.warnings);
+        let op = find(&set, "GET", "/v3/search")[0];
+        assert_eq!(op.template, "/v3/search");
+        let q: Vec<&str> = op.query_params.iter().map(String::as_str).collect();
+        assert_eq!(q, ["amount", "term"]);
+        assert_eq!(find(&set, "GET", "/v3/total")[0].template, "/v3/total");
+        assert_eq!(
+            set.path_template("api.icons.example", "/v3/search"),
+            Some("/v3/search")
+        );
+        assert_eq!(super::split_path_key("/a?"), ("/a", vec![]));
+        assert_eq!(super::split_path_key("/a#x?y"), ("/a", vec![]));
     }
 
     #[test]

@@ -504,6 +504,10 @@ impl Node {
 #[derive(Debug, Default)]
 struct Index {
     by_host: HashMap<String, Node>,
+    /// Operations of hosts given with a port (`jira.local:8080`), by the bare host name: a
+    /// request whose `Host` names no port (through a proxy or a port mapping) still
+    /// matches when no spec names the bare host itself.
+    by_bare: HashMap<String, Node>,
     any_host: Node,
     /// Longest template, in segments: longer request paths cannot match.
     max_segments: usize,
@@ -565,6 +569,13 @@ impl SpecSet {
                         .entry(h.clone())
                         .or_default()
                         .insert(&op.segments, i);
+                    if let Some(bare) = host_without_port(h) {
+                        index
+                            .by_bare
+                            .entry(bare.to_string())
+                            .or_default()
+                            .insert(&op.segments, i);
+                    }
                 }
             }
         }
@@ -667,12 +678,16 @@ impl SpecSet {
         let specific = if host.is_empty() {
             None
         } else {
-            // host:port without an entry of its own falls back to the bare host name.
-            self.index
-                .by_host
-                .get(&host)
-                .or_else(|| host_without_port(&host).and_then(|bare| self.index.by_host.get(bare)))
-                .and_then(|n| n.find(q, &mut accept))
+            // host:port without an entry of its own falls back to the bare host name, and a
+            // bare host to the specs that name it with a port.
+            match self.index.by_host.get(&host) {
+                Some(n) => Some(n),
+                None => match host_without_port(&host) {
+                    Some(bare) => self.index.by_host.get(bare),
+                    None => self.index.by_bare.get(&host),
+                },
+            }
+            .and_then(|n| n.find(q, &mut accept))
         };
         let any = self.index.any_host.find(q, &mut accept);
         match (specific, any) {
@@ -753,6 +768,32 @@ mod tests {
         assert!(!s.matches(&long));
         // Multi-byte characters on either side.
         assert!(Segment::parse("{n}é").matches("ééé"));
+    }
+
+    #[test]
+    fn hosts_with_and_without_a_port() {
+        let s = set(vec![
+            op("GET", "/jira/rest/api/2/issue/{id}", &["jira.local:8080"]),
+            op("GET", "/a", &["api.example.com"]),
+            op("GET", "/b", &["api.example.com:9000"]),
+        ]);
+        // A request naming no port matches the spec that names one.
+        assert_eq!(
+            s.path_template("jira.local", "/jira/rest/api/2/issue/7"),
+            Some("/jira/rest/api/2/issue/{id}")
+        );
+        assert!(s
+            .path_template("jira.local:8080", "/jira/rest/api/2/issue/7")
+            .is_some());
+        // Another port is another service.
+        assert!(s
+            .path_template("jira.local:9999", "/jira/rest/api/2/issue/7")
+            .is_none());
+        // A spec naming the bare host wins over one naming it with a port.
+        assert_eq!(s.path_template("api.example.com", "/a"), Some("/a"));
+        assert_eq!(s.path_template("api.example.com", "/b"), None);
+        assert_eq!(s.path_template("api.example.com:9000", "/b"), Some("/b"));
+        assert_eq!(s.path_template("other.example.com", "/a"), None);
     }
 
     #[test]
