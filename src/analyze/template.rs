@@ -1485,7 +1485,20 @@ impl<T: Fold> PathTrie<T> {
         if let Some(p) = self.node_mut(src).param.take() {
             match self.node(dst).param {
                 Some(existing) => self.fold_into(p, existing),
-                None => self.adopt(dst, None, p),
+                None => {
+                    // A parameter named after the value it was below (`{asottileId}` under
+                    // `/repos/asottile`) is renamed for its new parent: the template changes
+                    // here anyway.
+                    let src_lit = self.node(src).lit.clone();
+                    if src_lit.is_some() && self.node(dst).lit != src_lit {
+                        let from_value = base_name(src_lit.as_deref(), None);
+                        if self.node(p).name.starts_with(&from_value) {
+                            let name = self.child_param_name(dst, None);
+                            self.node_mut(p).name = name;
+                        }
+                    }
+                    self.adopt(dst, None, p)
+                }
             }
         }
         if self.node(src).merged {
@@ -1761,6 +1774,34 @@ mod tests {
             assert_eq!(PathTrie::<u64>::value_like(w), w == "me2", "{w}");
         }
         assert!(!is_api_word("alice") && !is_api_word("hello-world") && !is_api_word(""));
+    }
+
+    #[test]
+    fn a_parameter_below_a_value_is_renamed_when_the_value_is_folded() {
+        let cfg = TemplateConfig::default();
+        let mut t = PathTrie::<u64>::new();
+        let mut add = |t: &mut PathTrie<u64>, p: &str| {
+            let id = t.insert(p, &cfg);
+            *t.data_mut(id, "GET") += 1;
+        };
+        // One owner's repositories first: a parameter below the literal `asottile`.
+        for r in 0..40 {
+            add(&mut t, &format!("/repos/asottile/project-{r}/issues"));
+        }
+        t.evaluate(&cfg);
+        assert_eq!(
+            t.lookup("/repos/asottile/project-1/issues", &cfg),
+            "/repos/asottile/{asottileId}/issues"
+        );
+        // Then many owners: the owner position is folded, and so is `asottile`.
+        for o in 0..40 {
+            add(&mut t, &format!("/repos/owner-{o}/project-{o}/issues"));
+        }
+        t.evaluate(&cfg);
+        assert_eq!(
+            t.lookup("/repos/asottile/project-1/issues", &cfg),
+            "/repos/{repoId}/{id}/issues"
+        );
     }
 
     fn learn(paths: &[&str]) -> PathTrie<u64> {
