@@ -36,7 +36,7 @@ for s in "${SEEDS[@]}"; do
     for a in $(python3 -c "import json,sys; print(' '.join(sorted({x['api'] for x in json.load(open(sys.argv[1]))})))" "$d/labels.json"); do
         specs+=(--spec "$OUT/package/api/$a")
     done
-    rm -rf "$d/state-spec"
+    rm -rf "$d/state-spec" "$d/spec-events.jsonl"
     "$BIN" replay --workers 2 --stats-interval 0 --data-dir "$d/state-spec" "${specs[@]}" \
         --output "$d/spec-events.jsonl" "$d/traffic.pcap" >/dev/null 2>&1
     echo "seed $s with specs: shadow_api by host: $(python3 -c "

@@ -1780,7 +1780,7 @@ mod tests {
     fn a_parameter_below_a_value_is_renamed_when_the_value_is_folded() {
         let cfg = TemplateConfig::default();
         let mut t = PathTrie::<u64>::new();
-        let mut add = |t: &mut PathTrie<u64>, p: &str| {
+        let add = |t: &mut PathTrie<u64>, p: &str| {
             let id = t.insert(p, &cfg);
             *t.data_mut(id, "GET") += 1;
         };
