@@ -450,3 +450,61 @@ fn a_closed_connection_is_finished_when_it_closes() {
         stats["stats"]["http"]
     );
 }
+
+/// A client that reuses its port for a new connection a second after the last one closed
+/// (well within `tcp_closed_timeout`): both connections' transactions are written, as two
+/// flows.
+#[test]
+fn a_new_connection_on_reused_ports_is_parsed() {
+    let server: SocketAddr = "10.1.0.1:8080".parse().expect("addr");
+    let client: SocketAddr = "10.1.0.2:40000".parse().expect("addr");
+    let mut a = Conversation::new(client, server, 0x1000_0000, 0x9000_0000, EPOCH_US);
+    a.handshake()
+        .client(b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+        .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        .fin();
+    let mut b = Conversation::new(
+        client,
+        server,
+        0x5000_0000,
+        0xd000_0000,
+        a.now() + 1_000_000,
+    );
+    b.handshake()
+        .client(b"GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
+        .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        .fin();
+    let mut frames = a.frames(&FrameStyle::default()).expect("frames");
+    frames.extend(b.frames(&FrameStyle::default()).expect("frames"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let pcap = tmp.path().join("reused.pcap");
+    let mut pw = PcapWriter::new(
+        std::io::BufWriter::new(std::fs::File::create(&pcap).expect("create pcap")),
+        LINKTYPE_ETHERNET,
+        DEFAULT_SNAPLEN,
+    )
+    .expect("pcap header");
+    for (ts, frame) in frames {
+        pw.write_frame(ts, &frame.to_bytes().expect("frame encodes"))
+            .expect("write frame");
+    }
+    pw.into_inner().expect("flush").flush().expect("flush");
+
+    let events = run_pipeline(&pcap, 1, None);
+    let http: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "http")
+        .collect();
+    let paths: Vec<&str> = http
+        .iter()
+        .filter_map(|e| e["http"]["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["/first", "/second"]);
+    assert!(
+        http.iter().all(|e| e["http"]["complete"] == true),
+        "{http:?}"
+    );
+    assert_ne!(http[0]["flow_id"], http[1]["flow_id"]);
+    let flows = events.iter().filter(|e| e["event_type"] == "flow").count();
+    assert_eq!(flows, 2);
+}

@@ -352,10 +352,17 @@ impl FlowTable {
         self.advance(ts);
         if let Some(flow) = self.map.get(key) {
             let idle = ts.saturating_sub(flow.last_ts) >= self.timeout_of(key, flow);
+            // A SYN on a closed connection is a new connection on the same ports (clients
+            // and NAT gateways reuse them within seconds): the old flow ends here.
+            let reused = key.proto == Proto::Tcp
+                && flow.closed()
+                && tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
             if idle {
                 self.end(*key, EndReason::Timeout);
             } else if ts.saturating_sub(flow.first_ts) >= self.lifetime {
                 self.end(*key, EndReason::Lifetime);
+            } else if reused {
+                self.end(*key, EndReason::Closed);
             }
         }
         let is_new = !self.map.contains_key(key);

@@ -94,6 +94,31 @@ fn idle_timeout_ends_flow_by_packet_time() {
 }
 
 #[test]
+fn a_syn_on_a_closed_connection_starts_a_new_flow() {
+    let mut t = FlowTable::new(&FlowConfig::default(), 1);
+    let (k, lo) = key(40000);
+    let first = t.packet(&k, lo, 0, &meta(SYN), 60).0.id;
+    t.packet(&k, !lo, 1, &meta(SYN | ACK), 60);
+    t.packet(&k, lo, 2, &meta(FIN | ACK), 60);
+    // A SYN before the close is complete is a retransmission, not a new connection.
+    t.packet(&k, lo, 3, &meta(SYN), 60);
+    assert!(t.drain_ended().next().is_none());
+    t.packet(&k, !lo, 4, &meta(FIN | ACK), 60);
+    // The last ACK of the close stays on the old flow.
+    t.packet(&k, lo, 5, &meta(ACK), 60);
+    assert!(t.drain_ended().next().is_none());
+    let (f, dir) = t.packet(&k, lo, S, &meta(SYN), 60);
+    assert_eq!(dir, TO_SERVER);
+    assert_ne!(f.id, first);
+    assert_eq!(f.pkts, [1, 0]);
+    let ended: Vec<_> = t.drain_ended().collect();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].1.id, first);
+    assert_eq!(ended[0].2, EndReason::Closed);
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
 fn closed_flows_use_the_short_timeout() {
     let mut t = FlowTable::new(&FlowConfig::default(), 1);
     let (k, lo) = key(40000);
