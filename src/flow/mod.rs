@@ -80,7 +80,10 @@ pub struct FlowConfig {
     /// Idle timeout of an open TCP flow. Default 5 min.
     #[serde(with = "crate::config::duration")]
     pub tcp_timeout: Duration,
-    /// Idle timeout of a TCP flow after FIN from both sides or RST. Default 10 s.
+    /// Idle timeout of a TCP flow after FIN from both sides or RST. Default 10 s. Only the
+    /// flow's counters wait that long (late ACKs and retransmissions are counted on it):
+    /// its transactions are written and its buffers freed when it closes, and a SYN on the
+    /// same ports starts a new flow.
     #[serde(with = "crate::config::duration")]
     pub tcp_closed_timeout: Duration,
     /// Idle timeout of a UDP flow. Default 1 min.
