@@ -22,7 +22,8 @@ for s in "${SEEDS[@]}"; do
     "$PY" benches/heldout_sensitive/gen.py "$d" "$s" 4000
     rm -rf "$d/state" "$d/events.jsonl"
     "$BIN" replay --workers 2 --stats-interval 0 --data-dir "$d/state" \
-        --output "$d/events.jsonl" "$d/traffic.pcap" >/dev/null 2>&1
+        --output "$d/events.jsonl" "$d/traffic.pcap" >"$d/log.txt" 2>&1
     echo "seed $s"
-    python3 benches/heldout_sensitive/score.py "$d" "$d/events.jsonl" --misses "${MISSES:-0}"
+    python3 benches/heldout_sensitive/score.py "$d" "$d/events.jsonl" --misses "${MISSES:-0}" \
+        --also "$d/log.txt" $(find "$d/state" -type f)
 done

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Per-class precision and recall of apitap's `sensitive[]` against gen.py's labels.
 
-usage: score.py OUT_DIR EVENTS.jsonl [--misses N]
+usage: score.py OUT_DIR EVENTS.jsonl [--misses N] [--also FILE...]
 
 A detection counts when its (type, location) is a call's label; any other detection is a
 false positive of its type, except items marked test_data (documented samples such as
-AKIAIOSFODNN7EXAMPLE or sk_test_ keys are reported as test data by design). --misses prints N examples of each kind of error.
+AKIAIOSFODNN7EXAMPLE or sk_test_ keys are reported as test data by design). --misses prints
+N examples of each kind of error. It also counts the planted values (not the negatives) found raw in the events and in the
+files after --also (the log, the state files): in default (redacted) mode there must be none.
 """
 import collections, json, sys
 
@@ -53,6 +55,13 @@ print(f"auth.scheme: {auth_ok} of {len(labels)} right ({auth_ok / len(labels):.4
 confusion = collections.Counter((lab["auth"][0], schemes.get(k)) for k, lab in labels.items() if schemes.get(k) not in lab["auth"])
 for (want, have), n in confusion.most_common():
     print(f"  auth {want} seen as {have}: {n}")
+text = open(events).read()
+if "--also" in sys.argv:
+    for f in sys.argv[sys.argv.index("--also") + 1:]:
+        text += open(f, errors="replace").read()
+leaked = [lab for lab in labels.values() if lab["value_kind"] != "negative"
+          and any(len(c) >= 6 and c in text for c in {lab["value"], json.dumps(lab["value"])[1:-1]})]
+print(f"planted values found raw in the output: {len(leaked)}")
 for (kind, t), xs in sorted(ex.items()):
     for x in xs[:show]:
         print(kind, t, x)
