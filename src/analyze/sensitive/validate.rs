@@ -706,12 +706,7 @@ pub(super) fn aws_key_at(v: &[u8], p: usize) -> Option<Span> {
 
 /// A 40-character AWS secret access key shape (checked only with context).
 pub(super) fn aws_secret_shape(t: &[u8]) -> bool {
-    t.len() == 40
-        && t.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
-        && t.iter().any(u8::is_ascii_uppercase)
-        && t.iter().any(u8::is_ascii_lowercase)
-        && t.iter().any(u8::is_ascii_digit)
+    aws_secret_shape_named(t) && t.iter().any(u8::is_ascii_digit)
 }
 
 /// [`aws_secret_shape`] for a value in a field named for an AWS secret key: the field says
