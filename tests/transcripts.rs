@@ -24,7 +24,7 @@ use apitap::capture::Reader;
 use apitap::config::{Config, Mode, Overrides};
 use apitap::http::transcript::{parse_options, parse_transcript, TranscriptBlock};
 use apitap::http::Dir;
-use apitap::synth::packet::TcpFlags;
+use apitap::synth::packet::{Frame, TcpFlags};
 use apitap::synth::pcap::{PcapWriter, DEFAULT_SNAPLEN, LINKTYPE_ETHERNET};
 use apitap::synth::rng::SplitMix64;
 use apitap::synth::tcp::{Conversation, FrameStyle, Segment, Side};
@@ -78,7 +78,22 @@ fn run_pipeline(path: &Path, workers: usize, toml: Option<&str>) -> Vec<Value> {
         .collect()
 }
 
+/// A conversation's frames in the order they were built (mangled captures keep theirs).
 fn write_pcap(conv: &Conversation, path: &Path) {
+    write_frames(conv.frames(&FrameStyle::default()).expect("frames"), path);
+}
+
+/// Several conversations in one capture, their frames in time order.
+fn write_pcap_of(convs: &[&Conversation], path: &Path) {
+    let mut frames = Vec::new();
+    for c in convs {
+        frames.extend(c.frames(&FrameStyle::default()).expect("frames"));
+    }
+    frames.sort_by_key(|(ts, _)| *ts);
+    write_frames(frames, path);
+}
+
+fn write_frames(frames: Vec<(u64, Frame)>, path: &Path) {
     let file = std::fs::File::create(path).expect("create pcap");
     let mut pw = PcapWriter::new(
         std::io::BufWriter::new(file),
@@ -86,7 +101,7 @@ fn write_pcap(conv: &Conversation, path: &Path) {
         DEFAULT_SNAPLEN,
     )
     .expect("pcap header");
-    for (ts, frame) in conv.frames(&FrameStyle::default()).expect("frames") {
+    for (ts, frame) in frames {
         pw.write_frame(ts, &frame.to_bytes().expect("frame encodes"))
             .expect("write frame");
     }
@@ -390,22 +405,9 @@ fn a_closed_connection_is_finished_when_it_closes() {
     b.handshake()
         .client(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
         .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-    let mut frames = a.frames(&FrameStyle::default()).expect("frames");
-    frames.extend(b.frames(&FrameStyle::default()).expect("frames"));
-    frames.sort_by_key(|(ts, _)| *ts);
     let tmp = tempfile::tempdir().expect("temp dir");
     let pcap = tmp.path().join("closed.pcap");
-    let mut pw = PcapWriter::new(
-        std::io::BufWriter::new(std::fs::File::create(&pcap).expect("create pcap")),
-        LINKTYPE_ETHERNET,
-        DEFAULT_SNAPLEN,
-    )
-    .expect("pcap header");
-    for (ts, frame) in frames {
-        pw.write_frame(ts, &frame.to_bytes().expect("frame encodes"))
-            .expect("write frame");
-    }
-    pw.into_inner().expect("flush").flush().expect("flush");
+    write_pcap_of(&[&a, &b], &pcap);
 
     let events = run_pipeline(&pcap, 1, None);
     let http: Vec<&Value> = events
@@ -474,21 +476,9 @@ fn a_new_connection_on_reused_ports_is_parsed() {
         .client(b"GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
         .server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         .fin();
-    let mut frames = a.frames(&FrameStyle::default()).expect("frames");
-    frames.extend(b.frames(&FrameStyle::default()).expect("frames"));
     let tmp = tempfile::tempdir().expect("temp dir");
     let pcap = tmp.path().join("reused.pcap");
-    let mut pw = PcapWriter::new(
-        std::io::BufWriter::new(std::fs::File::create(&pcap).expect("create pcap")),
-        LINKTYPE_ETHERNET,
-        DEFAULT_SNAPLEN,
-    )
-    .expect("pcap header");
-    for (ts, frame) in frames {
-        pw.write_frame(ts, &frame.to_bytes().expect("frame encodes"))
-            .expect("write frame");
-    }
-    pw.into_inner().expect("flush").flush().expect("flush");
+    write_pcap_of(&[&a, &b], &pcap);
 
     let events = run_pipeline(&pcap, 1, None);
     let http: Vec<&Value> = events
