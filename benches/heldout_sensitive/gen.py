@@ -10,9 +10,15 @@ timestamps, free text). Values come from Faker's providers in ten locales, secre
 their vendors' published formats. labels.json maps each call's client port to the
 (type, location) pairs it must yield; score.py compares them with apitap's events.
 """
-import base64, gzip, hashlib, hmac, json, os, random, string, struct, sys, urllib.parse, uuid
+import base64, datetime, gzip, hashlib, hmac, json, os, random, string, struct, sys, urllib.parse, uuid
 
 from faker import Faker
+
+# Some Faker providers iterate over sets: string hashing must be fixed for the same seed to
+# give the same traffic, so the generator re-executes itself with it fixed.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
 
 out_dir, seed, calls = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 rng = random.Random(seed)
@@ -20,49 +26,13 @@ Faker.seed(seed)
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "en_IN", "en_AU"]
 fakers = {l: Faker(l) for l in LOCALES}
 us = fakers["en_US"]
+# Dates end at a fixed day (Faker's default is today): the same seed gives the same traffic.
+END = datetime.datetime(2026, 1, 1)
 os.makedirs(out_dir, exist_ok=True)
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-class Pcap:
-    def __init__(self, path):
-        self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        self.ts = 1_767_225_600_000_000
-
-    def pkt(self, src, dst, sport, dport, seq, ack, flags, payload=b""):
-        self.ts += 50
-        ip_src, ip_dst = bytes(map(int, src.split("."))), bytes(map(int, dst.split(".")))
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0)
-        pseudo = ip_src + ip_dst + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
-        tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp + payload)) + tcp[18:]
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 0, 0x4000, 64, 6, 0, ip_src, ip_dst)
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        frame = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00" + ip + tcp + payload
-        self.f.write(struct.pack("<IIII", self.ts // 1_000_000, self.ts % 1_000_000, len(frame), len(frame)))
-        self.f.write(frame)
-
-    def conn(self, client, cport, server, req, resp):
-        c, s = rng.randrange(1 << 32), rng.randrange(1 << 32)
-        self.pkt(client, server, cport, 80, c, 0, 0x02)
-        self.pkt(server, client, 80, cport, s, c + 1, 0x12)
-        self.pkt(client, server, cport, 80, c + 1, s + 1, 0x10)
-        cs, ss = c + 1, s + 1
-        for i in range(0, len(req), 1400):
-            self.pkt(client, server, cport, 80, cs, ss, 0x18, req[i:i + 1400]); cs += len(req[i:i + 1400])
-        for i in range(0, len(resp), 1400):
-            self.pkt(server, client, 80, cport, ss, cs, 0x18, resp[i:i + 1400]); ss += len(resp[i:i + 1400])
-        self.pkt(client, server, cport, 80, cs, ss, 0x11)
-        self.pkt(server, client, 80, cport, ss, cs + 1, 0x11)
-        self.pkt(client, server, cport, 80, cs + 1, ss + 1, 0x10)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcap_writer import Pcap  # noqa: E402  (benches/pcap_writer.py)
 
 
 def rand_str(alphabet, n):
@@ -113,7 +83,7 @@ def pem():
 
 
 def dob():
-    d = us.date_of_birth(minimum_age=18, maximum_age=90)
+    d = us.date_between_dates(datetime.date(1936, 1, 1), datetime.date(2008, 1, 1))
     return rng.choice([d.isoformat(), d.strftime("%m/%d/%Y"), d.strftime("%d.%m.%Y"), d.strftime("%Y%m%d")])
 
 
@@ -165,7 +135,7 @@ CLASSES = {
 # Hard negatives: (value maker, field names). None of them may be flagged.
 NEGATIVES = [
     (lambda: str(uuid.UUID(int=rng.getrandbits(128))), ["id", "request_id", "trace_id"]),
-    (lambda: us.iso8601(), ["created_at", "updated", "timestamp"]),
+    (lambda: us.iso8601(end_datetime=END), ["created_at", "updated", "timestamp"]),
     (lambda: str(rng.randrange(1_600_000_000_000, 1_800_000_000_000)), ["ts", "time_ms", "createdAt"]),
     (lambda: bad_luhn(), ["order_number", "orderId", "invoice", "tracking_number"]),
     (lambda: rng.choice(["v1.2.3", "2.14.0", "10.0.19041.1", "1.0.0-beta.2", "4.18.2"]), ["version", "build", "sdk_version"]),
@@ -188,7 +158,7 @@ NEGATIVES = [
     (lambda: bad_iban(), ["account", "reference"]),
     (lambda: base64.b64encode(rng.randbytes(30)).decode(), ["signature", "sig", "hmac"]),
     (lambda: ".".join(rand_str(ALNUM, n) for n in (8, 12, 10)), ["state", "session_state"]),
-    (lambda: us.date(pattern=rng.choice(["%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y"])), ["appointment_date", "due", "expires_on"]),
+    (lambda: us.date(pattern=rng.choice(["%m/%d/%Y", "%Y-%m-%d", "%d.%m.%Y"]), end_datetime=END), ["appointment_date", "due", "expires_on"]),
     (lambda: "1Z" + rand_str(string.ascii_uppercase + string.digits, 16), ["tracking"]),
     (lambda: f"{us.latitude()},{us.longitude()}", ["location", "coords"]),
     (lambda: rng.choice(["127.0.0.1", "0.0.0.0", "255.255.255.0"]), ["bind", "netmask"]),
@@ -227,7 +197,7 @@ def background(f):
         "company": f.company(),
         "street": f.street_address(),
         "city": f.city(),
-        "created_at": us.iso8601(),
+        "created_at": us.iso8601(end_datetime=END),
         "price": round(rng.uniform(1, 5000), 2),
         "currency": rng.choice(["USD", "EUR", "GBP"]),
         "description": f.sentence(nb_words=12),
@@ -253,7 +223,7 @@ def http_request(method, path, query, headers, body, ctype):
 def http_response(body):
     hdr = ["HTTP/1.1 200 OK", "Content-Type: application/json; charset=utf-8", "Cache-Control: no-store"]
     if rng.random() < 0.25:
-        body = gzip.compress(body)
+        body = gzip.compress(body, mtime=0)
         hdr.append("Content-Encoding: gzip")
     if rng.random() < 0.25:
         hdr.append("Transfer-Encoding: chunked")
@@ -368,7 +338,7 @@ def one_call(i):
                                  "value": value, "auth": schemes_ok, "carriers": carriers}
 
 
-pcap = Pcap(os.path.join(out_dir, "traffic.pcap"))
+pcap = Pcap(os.path.join(out_dir, "traffic.pcap"), rng)
 labels = {}
 for i in range(calls):
     req, resp, expected, info = one_call(i)
@@ -376,5 +346,5 @@ for i in range(calls):
     port = 20000 + i % 40000
     pcap.conn(client, port, "10.8.0.1", req, resp)
     labels[f"{client}:{port}"] = {"expected": expected, **info}
-pcap.f.close()
+pcap.close()
 json.dump(labels, open(os.path.join(out_dir, "labels.json"), "w"), indent=0)
