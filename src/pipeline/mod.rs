@@ -282,8 +282,14 @@ pub fn run(
             let inspector = inspect
                 .inspector()
                 .map_err(|e| PipelineError::Inspect(e.to_string()))?;
-            let mut w = Worker::new(cfg, sink_tx.clone(), pool_tx.clone(), templater, inspector);
-            w.id = id;
+            let w = Worker::new(
+                id,
+                cfg,
+                sink_tx.clone(),
+                pool_tx.clone(),
+                templater,
+                inspector,
+            );
             let shapes = shape_rxs.pop().unwrap_or_else(|| unbounded().1);
             workers.push(
                 std::thread::Builder::new()
@@ -875,6 +881,7 @@ struct Worker {
 
 impl Worker {
     fn new(
+        id: usize,
         cfg: &Config,
         sink_tx: Sender<SinkMsg>,
         pool_tx: Sender<Batch>,
@@ -921,7 +928,7 @@ impl Worker {
             report: WorkerReport::default(),
             sink_tx,
             pool_tx,
-            id: 0,
+            id,
             reports_done: 0,
             batches_done: 0,
         }
