@@ -39,5 +39,15 @@ fn main() {
         );
         items += i.sensitive.len();
     }
-    println!("{} transactions, {items} items", txs.len());
+    let bytes: usize = txs
+        .iter()
+        .map(|t| {
+            t.request.as_ref().map_or(0, |r| r.body.data.len())
+                + t.response.as_ref().map_or(0, |r| r.body.data.len())
+        })
+        .sum();
+    println!(
+        "{} transactions, {bytes} body bytes, {items} items",
+        txs.len()
+    );
 }
