@@ -121,6 +121,12 @@ mod lower_tests {
     }
 }
 
+/// The trie that has learned nothing: looking a path up in it applies the stateless rules.
+fn blank_trie() -> &'static PathTrie<()> {
+    static BLANK: std::sync::OnceLock<PathTrie<()>> = std::sync::OnceLock::new();
+    BLANK.get_or_init(PathTrie::new)
+}
+
 /// Maps a request to its endpoint template on a worker.
 #[derive(Clone)]
 pub struct Templater {
@@ -152,22 +158,63 @@ impl Templater {
         (self.shape.lookup(path, &self.cfg), false)
     }
 
-    /// The key a worker sums a call under for the discovery owner (`endpoint`: this call's
-    /// [`Templater::endpoint_and_source`]): the spec's template, else the path with only
-    /// on-sight identifiers replaced (the stateless rules of [`template::classify`]). Unlike
-    /// the event's endpoint it does not use the learned shape, which reaches each worker at
-    /// a moment that depends on thread timing: so the owner learns from the same evidence,
-    /// and ends with the same inventory, whatever the number of workers.
-    pub fn summary_key(&self, path: &str, endpoint: (&str, bool)) -> String {
-        static BLANK: std::sync::OnceLock<PathTrie<()>> = std::sync::OnceLock::new();
-        match endpoint {
-            (spec, true) => spec.to_string(),
-            (_, false) => BLANK.get_or_init(PathTrie::new).lookup(path, &self.cfg),
+    /// [`Templater::endpoint_and_source`], and the key a worker sums the call under for the
+    /// discovery owner: the spec's template, else the path with only on-sight identifiers
+    /// replaced (the stateless rules of [`template::classify`]). Unlike the event's endpoint
+    /// the key does not use the learned shape, which reaches each worker at a moment that
+    /// depends on thread timing: so the owner learns from the same evidence, and ends with
+    /// the same inventory, whatever the number of workers. While the learned shape is still
+    /// blank (before the owner's first report) the endpoint and the key are one lookup.
+    pub fn endpoint_source_and_key(&self, host: &str, path: &str) -> (String, bool, String) {
+        if let Some(t) = self.spec_template(host, path) {
+            return (t.to_string(), true, t.to_string());
         }
+        let key = blank_trie().lookup(path, &self.cfg);
+        let endpoint = if self.shape.is_blank() {
+            key.clone()
+        } else {
+            self.shape.lookup(path, &self.cfg)
+        };
+        (endpoint, false, key)
     }
 
     /// The spec template of `path` on `host`, if a spec documents it.
     pub fn spec_template(&self, host: &str, path: &str) -> Option<&str> {
         self.specs.as_ref()?.path_template(host, path)
+    }
+}
+
+#[cfg(test)]
+mod templater_tests {
+    use std::sync::Arc;
+
+    use super::template::{PathTrie, TemplateConfig};
+    use super::Templater;
+
+    #[test]
+    fn endpoint_and_key_with_a_blank_and_a_learned_shape() {
+        let cfg = TemplateConfig::default();
+        let mut t = Templater::new(cfg.clone(), None);
+        assert!(t.shape.is_blank());
+        // Blank: the endpoint is the stateless key.
+        let (endpoint, from_spec, key) = t.endpoint_source_and_key("h", "/api/users/42/profile");
+        assert!(!from_spec);
+        assert_eq!(endpoint, "/api/users/{userId}/profile");
+        assert_eq!(key, endpoint);
+        // Learned: a slug position turned parameter is in the endpoint, not in the key.
+        let mut learned = PathTrie::<()>::new();
+        for name in [
+            "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+        ] {
+            for _ in 0..3 {
+                learned.insert(&format!("/api/teams/{name}/members"), &cfg);
+            }
+        }
+        learned.evaluate(&cfg);
+        assert!(!learned.is_blank());
+        t.shape = Arc::new(learned);
+        let (endpoint, _, key) = t.endpoint_source_and_key("h", "/api/teams/zoe/members");
+        assert_eq!(endpoint, "/api/teams/{teamId}/members");
+        assert_eq!(key, "/api/teams/zoe/members");
     }
 }

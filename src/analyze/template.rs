@@ -759,6 +759,39 @@ const BASE_NAME_MEMO: usize = 1024;
 /// (kind, parent, name) by a hash of (kind, parent).
 type BaseNames = std::collections::HashMap<u64, (Option<Kind>, Option<String>, String)>;
 
+/// Segments whose [`classify`] verdict a thread remembers (cleared when full).
+const CLASSIFY_MEMO: usize = 4096;
+/// Longest segment remembered.
+const CLASSIFY_MEMO_LEN: usize = 48;
+
+thread_local! {
+    /// [`classify`] of segments without a digit (the words of paths, which repeat; values
+    /// with digits are mostly identifiers seen once, and all-digit ones are quick anyway).
+    static CLASSIFIED: std::cell::RefCell<foldhash::HashMap<Box<str>, Option<Kind>>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
+}
+
+/// [`classify`], remembered per thread for segments without a digit.
+fn classify_cached(seg: &str) -> Option<Kind> {
+    if seg.len() > CLASSIFY_MEMO_LEN || seg.bytes().any(|c| c.is_ascii_digit()) {
+        return classify(seg);
+    }
+    let hit = CLASSIFIED.with(|m| m.try_borrow().ok()?.get(seg).copied());
+    if let Some(kind) = hit {
+        return kind;
+    }
+    let kind = classify(seg);
+    CLASSIFIED.with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            if m.len() >= CLASSIFY_MEMO {
+                m.clear();
+            }
+            m.insert(seg.into(), kind);
+        }
+    });
+    kind
+}
+
 thread_local! {
     static BASE_NAMES: std::cell::RefCell<BaseNames> = std::cell::RefCell::new(BaseNames::new());
 }
@@ -947,6 +980,14 @@ impl<T: Fold> PathTrie<T> {
         self.len() <= 1
     }
 
+    /// Whether the trie has learned nothing at all: [`PathTrie::lookup`] in it gives what it
+    /// gives in [`PathTrie::new`] (the stateless rules) for every path.
+    pub fn is_blank(&self) -> bool {
+        self.nodes
+            .first()
+            .is_some_and(|root| root.literals.is_empty() && root.param.is_none() && !root.merged)
+    }
+
     fn node(&self, id: NodeId) -> &Node<T> {
         &self.nodes[id as usize]
     }
@@ -992,7 +1033,7 @@ impl<T: Fold> PathTrie<T> {
         {
             return Step::Literal(None);
         }
-        if let Some(k) = classify(seg) {
+        if let Some(k) = classify_cached(seg) {
             return Step::Param(Some(k));
         }
         if n.merged {
@@ -1155,7 +1196,7 @@ impl<T: Fold> PathTrie<T> {
                         && (!last || !is_static_file(seg))
                         && !is_version_after(parent_lit, seg)
                     {
-                        if let Some(kind) = classify(seg) {
+                        if let Some(kind) = classify_cached(seg) {
                             let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
                             let name =
                                 unique_name(base_name_cached(parent_lit, Some(kind)), &taken);
@@ -1858,6 +1899,9 @@ mod tests {
         ];
         for (seg, want) in cases {
             assert_eq!(classify(seg), *want, "{seg}");
+            // Twice: the second answer comes from the memo.
+            assert_eq!(classify_cached(seg), *want, "{seg} (memo, first)");
+            assert_eq!(classify_cached(seg), *want, "{seg} (memo, second)");
         }
     }
 

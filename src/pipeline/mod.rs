@@ -754,7 +754,9 @@ impl Analyzer {
         if !self.enabled {
             return Some(req.path.clone());
         }
-        let (endpoint, from_spec) = self.templater.endpoint_and_source(host, &req.path);
+        // Summed (and body shapes remembered) under a key that does not depend on when the
+        // learned shape reached this worker.
+        let (endpoint, from_spec, key) = self.templater.endpoint_source_and_key(host, &req.path);
         let caller = exposure::client_address(client, req, &self.trusted);
         let resp = tx.response.as_ref();
         let (request_content_type, response_content_type) = content_types;
@@ -764,11 +766,6 @@ impl Analyzer {
         // findings need each field), one in `SCHEMA_SMALL_EVERY` otherwise.
         let small_pick = from_spec || pick % SCHEMA_SMALL_EVERY == 0;
         let small = |b: &crate::http::Body| b.data.len() <= SCHEMA_ALWAYS;
-        // Summed (and body shapes remembered) under a key that does not depend on when the
-        // learned shape reached this worker.
-        let key = self
-            .templater
-            .summary_key(&req.path, (endpoint.as_str(), from_spec));
         let ep_hash = Aggregate::key_hash(&req.method, host, &key, from_spec);
         // `slot`: 0 for the request body, else the response status (shapes are kept per
         // status).
