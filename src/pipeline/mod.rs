@@ -786,11 +786,17 @@ impl Analyzer {
             if self.shapes.len() >= SHAPES_SEEN {
                 self.shapes.clear();
             }
-            if self.shapes.insert((ep_hash ^ u64::from(slot), fp)) {
-                crate::analyze::spec::Schema::from_json_slice(&b.data, &Default::default())
-            } else {
-                None
+            // Remembered once built: the fingerprint reads past what it does not count
+            // (array items after the first few) without validating it, and a body invalid
+            // there must not keep a valid one of the same shape from being built.
+            let seen = (ep_hash ^ u64::from(slot), fp);
+            if self.shapes.contains(&seen) {
+                return None;
             }
+            let schema =
+                crate::analyze::spec::Schema::from_json_slice(&b.data, &Default::default())?;
+            self.shapes.insert(seen);
+            Some(schema)
         };
         let request_schema = shape(request_content_type, &req.body, true, 0);
         let response_schema = resp.and_then(|r| {

@@ -257,6 +257,48 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Skips from inside an array at `depth` (at an item) past its closing `]`: brackets
+    /// are counted outside strings, nothing is validated (a document invalid there is one
+    /// the strict reader rejects when a schema is built from it). Arrays nested past
+    /// serde's recursion limit are left to it, as when they are read.
+    fn skip_array_rest(&mut self, depth: usize) -> Result<(), Stop> {
+        let mut open = 1usize;
+        loop {
+            let rest = self.b.get(self.i..).unwrap_or_default();
+            let at = memchr::memchr3(b'"', b'[', b']', rest).ok_or(Stop::Invalid)?;
+            self.i += at;
+            match self.peek() {
+                Some(b'"') => {
+                    // To the closing quote, past escaped bytes.
+                    self.i += 1;
+                    loop {
+                        let rest = self.b.get(self.i..).unwrap_or_default();
+                        let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Stop::Invalid)?;
+                        let quote = rest.get(at) == Some(&b'"');
+                        self.i += at + if quote { 1 } else { 2 };
+                        if quote {
+                            break;
+                        }
+                    }
+                }
+                Some(b'[') => {
+                    if depth + open >= MAX_NESTING {
+                        return Err(Stop::Fallback);
+                    }
+                    open += 1;
+                    self.i += 1;
+                }
+                _ => {
+                    self.i += 1;
+                    open -= 1;
+                    if open == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
     fn array(&mut self, depth: usize, path: u64) -> Result<u64, Stop> {
         if depth >= MAX_NESTING {
             return Err(Stop::Fallback);
@@ -274,17 +316,20 @@ impl<'a> Scanner<'a> {
             return Ok(sum);
         }
         loop {
-            let p = self.value(depth + 1, mix(path, ITEM_PATH))?;
-            if seen < counted && depth < self.limits.max_depth {
-                if !items[..kinds].contains(&p) && kinds < items.len() {
-                    if let Some(slot) = items.get_mut(kinds) {
-                        *slot = p;
-                    }
-                    kinds += 1;
-                    sum = sum.wrapping_add(p);
-                }
-                seen += 1;
+            if seen >= counted || depth >= self.limits.max_depth {
+                // The reader ignores the remaining items: skipped without being read.
+                self.skip_array_rest(depth)?;
+                return Ok(sum);
             }
+            let p = self.value(depth + 1, mix(path, ITEM_PATH))?;
+            if !items[..kinds].contains(&p) && kinds < items.len() {
+                if let Some(slot) = items.get_mut(kinds) {
+                    *slot = p;
+                }
+                kinds += 1;
+                sum = sum.wrapping_add(p);
+            }
+            seen += 1;
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -396,6 +441,24 @@ mod tests {
             assert_eq!(scan(bad.as_bytes(), &l), Scan::Invalid, "{bad:?}");
         }
         agrees(b" \t\r\n{ \"a\" : [ ] , \"b\" : { } }\n", &l);
+    }
+
+    #[test]
+    fn items_past_the_limit_are_skipped_as_the_reader_ignores_them() {
+        let l = SchemaLimits {
+            max_array_items: 2,
+            ..SchemaLimits::default()
+        };
+        // Items past the second: other shapes, brackets and quotes inside strings, nested
+        // arrays and escaped keys; none of them counts, and the print is the reader's.
+        let doc = br#"{"list": [{"a": 1}, {"a": 2}, {"b": "]"}, ["[", [1, [2]]], {"c\"": "\\\"]"}, 3], "after": true}"#;
+        agrees(doc, &l);
+        let short = br#"{"list": [{"a": 1}, {"a": 2}], "after": true}"#;
+        assert_eq!(scan(doc, &l), scan(short, &l));
+        assert!(matches!(scan(doc, &l), Scan::Print(_)));
+        // An array cut before its end is still not one JSON value.
+        assert_eq!(scan(br#"[1, 2, 3, "]"#, &l), Scan::Invalid);
+        assert_eq!(scan(br#"[1, 2, [3, 4]"#, &l), Scan::Invalid);
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {
