@@ -30,7 +30,6 @@
 //! paths are folded into their deepest known prefix); each limit hit is counted in
 //! [`TrieCounters`]. Nothing here panics on any input.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -757,7 +756,7 @@ fn camel(word: &str) -> String {
 const BASE_NAME_MEMO: usize = 1024;
 
 /// (kind, parent, name) by a hash of (kind, parent).
-type BaseNames = std::collections::HashMap<u64, (Option<Kind>, Option<String>, String)>;
+type BaseNames = std::collections::HashMap<u64, (Option<Kind>, Option<String>, std::rc::Rc<str>)>;
 
 /// Segments whose [`classify`] verdict a thread remembers (cleared when full).
 const CLASSIFY_MEMO: usize = 4096;
@@ -797,7 +796,7 @@ thread_local! {
 }
 
 /// [`base_name`], remembered per thread.
-fn base_name_cached(parent: Option<&str>, kind: Option<Kind>) -> String {
+fn base_name_cached(parent: Option<&str>, kind: Option<Kind>) -> std::rc::Rc<str> {
     // Date and e-mail names do not depend on the parent.
     let parent = match kind {
         Some(Kind::Date | Kind::Email) => None,
@@ -815,7 +814,7 @@ fn base_name_cached(parent: Option<&str>, kind: Option<Kind>) -> String {
     if let Some(name) = hit {
         return name;
     }
-    let name = base_name(parent, kind);
+    let name: std::rc::Rc<str> = base_name(parent, kind).into();
     BASE_NAMES.with(|m| {
         if let Ok(mut m) = m.try_borrow_mut() {
             if m.len() >= BASE_NAME_MEMO {
@@ -871,6 +870,25 @@ fn unique_name(base: String, taken: &[&str]) -> String {
         .map(|n| format!("{base}{n}"))
         .find(|c| !taken.contains(&c.as_str()))
         .unwrap_or(base)
+}
+
+/// Appends `{name}` to `out`, `name` being [`unique_name`] of `base` among the names at
+/// `names` in `out`, and records where it is.
+fn push_unique_name(out: &mut String, names: &mut Vec<std::ops::Range<usize>>, base: &str) {
+    let taken = |out: &String, c: &str| names.iter().any(|r| out.get(r.clone()) == Some(c));
+    out.push('{');
+    let start = out.len();
+    if taken(out, base) {
+        let name = (2..)
+            .map(|n| format!("{base}{n}"))
+            .find(|c| !taken(out, c))
+            .unwrap_or_else(|| base.to_string());
+        out.push_str(&name);
+    } else {
+        out.push_str(base);
+    }
+    names.push(start..out.len());
+    out.push('}');
 }
 
 // --------------------------------------------------------------------------------- trie
@@ -1140,8 +1158,9 @@ impl<T: Fold> PathTrie<T> {
     pub fn lookup<'a>(&'a self, path: &'a str, cfg: &TemplateConfig) -> String {
         let mut out = String::with_capacity(path.len() + 8);
         let mut at = Some(ROOT);
-        // Parameter names used so far (for paths that leave the known trie).
-        let mut names: Vec<Cow<'a, str>> = Vec::new();
+        // Where the parameter names used so far are in `out` (for paths that leave the
+        // known trie).
+        let mut names: Vec<std::ops::Range<usize>> = Vec::new();
         let mut parent_lit: Option<&'a str> = None;
         let mut depth = 0usize;
         let mut segs = segments(path).peekable();
@@ -1164,9 +1183,10 @@ impl<T: Fold> PathTrie<T> {
                                 Some(l) => out.push_str(shown(l)),
                                 None => {
                                     out.push('{');
+                                    let start = out.len();
                                     out.push_str(&node.name);
+                                    names.push(start..out.len());
                                     out.push('}');
-                                    names.push(Cow::Borrowed(&node.name));
                                 }
                             }
                             parent_lit = node.lit.as_deref();
@@ -1179,12 +1199,7 @@ impl<T: Fold> PathTrie<T> {
                         }
                         (None, Step::Param(kind)) => {
                             let parent = if id == ROOT { None } else { parent_lit };
-                            let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
-                            let name = unique_name(base_name_cached(parent, kind), &taken);
-                            out.push('{');
-                            out.push_str(&name);
-                            out.push('}');
-                            names.push(Cow::Owned(name));
+                            push_unique_name(&mut out, &mut names, &base_name_cached(parent, kind));
                             parent_lit = None;
                             at = None;
                         }
@@ -1197,13 +1212,8 @@ impl<T: Fold> PathTrie<T> {
                         && !is_version_after(parent_lit, seg)
                     {
                         if let Some(kind) = classify_cached(seg) {
-                            let taken: Vec<&str> = names.iter().map(|n| &**n).collect();
-                            let name =
-                                unique_name(base_name_cached(parent_lit, Some(kind)), &taken);
-                            out.push('{');
-                            out.push_str(&name);
-                            out.push('}');
-                            names.push(Cow::Owned(name));
+                            let base = base_name_cached(parent_lit, Some(kind));
+                            push_unique_name(&mut out, &mut names, &base);
                             parent_lit = None;
                             depth += 1;
                             continue;
@@ -1959,8 +1969,8 @@ mod tests {
             (None, Some(Kind::Uuid)),
             (Some("reports"), Some(Kind::Date)),
         ] {
-            assert_eq!(base_name_cached(p, k), base_name(p, k));
-            assert_eq!(base_name_cached(p, k), base_name(p, k));
+            assert_eq!(*base_name_cached(p, k), *base_name(p, k));
+            assert_eq!(*base_name_cached(p, k), *base_name(p, k));
         }
         assert_eq!(unique_name("id".into(), &["id"]), "id2");
         assert_eq!(unique_name("id".into(), &["id", "id2"]), "id3");
@@ -2121,6 +2131,12 @@ mod tests {
         assert_eq!(t.lookup("/", &cfg), "/");
         assert_eq!(t.lookup("//a///b/", &cfg), "/a/b");
         assert_eq!(t.lookup("/42", &cfg), "/42");
+        // Names are unique within a template, learned or not.
+        assert_eq!(
+            t.lookup("/users/77/5/6", &cfg),
+            "/users/{userId}/{id}/{id2}"
+        );
+        assert_eq!(t.lookup("/teams/5/6/7", &cfg), "/teams/{teamId}/{id}/{id2}");
     }
 
     #[test]
