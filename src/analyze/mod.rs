@@ -144,21 +144,8 @@ impl Templater {
         }
     }
 
-    /// The template of `path` on `host`: the spec's when one documents it, else the learned
-    /// one.
-    pub fn endpoint(&self, host: &str, path: &str) -> String {
-        self.endpoint_and_source(host, path).0
-    }
-
-    /// [`Templater::endpoint`], and whether the template came from a spec.
-    pub fn endpoint_and_source(&self, host: &str, path: &str) -> (String, bool) {
-        if let Some(t) = self.spec_template(host, path) {
-            return (t.to_string(), true);
-        }
-        (self.shape.lookup(path, &self.cfg), false)
-    }
-
-    /// [`Templater::endpoint_and_source`], and the key a worker sums the call under for the
+    /// The template of `path` on `host` (the spec's when one documents it, else the learned
+    /// one), whether it came from a spec, and the key a worker sums the call under for the
     /// discovery owner: the spec's template, else the path with only on-sight identifiers
     /// replaced (the stateless rules of [`template::classify`]). Unlike the event's endpoint
     /// the key does not use the learned shape, which reaches each worker at a moment that
