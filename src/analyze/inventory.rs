@@ -273,36 +273,6 @@ pub struct EndpointStats {
     pub credentials: BTreeMap<u64, (u64, u64, u64)>,
     /// Finding keys dropped because [`posture::MAX_OBSERVATIONS`] was reached.
     pub posture_over_cap: u64,
-    /// The last auth scheme and content types [`EndpointStats::add`] found in their sets
-    /// (not persisted).
-    #[serde(skip)]
-    recent: [Recent; 3],
-}
-
-/// A short value known to be in one of [`EndpointStats`]' name sets, held inline: the
-/// calls of an endpoint mostly repeat their auth scheme and content types, and comparing
-/// with this copy spares a walk of the set in memory far from the sums (the sets only grow,
-/// so a value once there stays there).
-#[derive(Clone, Copy, Debug, Default)]
-struct Recent {
-    len: u8,
-    bytes: [u8; RECENT_MAX],
-}
-
-const RECENT_MAX: usize = 31;
-
-impl Recent {
-    fn is(&self, v: &str) -> bool {
-        usize::from(self.len) == v.len() && self.bytes.get(..v.len()) == Some(v.as_bytes())
-    }
-
-    /// Remembers `v` (a value too long for the copy is not remembered).
-    fn set(&mut self, v: &str) {
-        if let Some(dst) = self.bytes.get_mut(..v.len()) {
-            dst.copy_from_slice(v.as_bytes());
-            self.len = v.len() as u8;
-        }
-    }
 }
 
 fn merge_schema(into: &mut Option<Schema>, s: &Schema) {
@@ -342,29 +312,19 @@ impl EndpointStats {
             self.latency_us.record(l);
         }
         let mut over = 0;
-        let [auth, req_ct, resp_ct] = &mut self.recent;
-        for (set, recent, v) in [
-            (&mut self.auth_schemes, auth, r.auth_scheme.as_deref()),
+        for (set, v) in [
+            (&mut self.auth_schemes, r.auth_scheme.as_deref()),
             (
                 &mut self.request_content_types,
-                req_ct,
                 r.request_content_type.as_deref(),
             ),
             (
                 &mut self.response_content_types,
-                resp_ct,
                 r.response_content_type.as_deref(),
             ),
         ] {
-            match v {
-                Some(v) if !recent.is(v) => {
-                    if insert_capped(set, v) {
-                        recent.set(v);
-                    } else {
-                        over += 1;
-                    }
-                }
-                _ => {}
+            if let Some(v) = v {
+                over += u64::from(!insert_capped(set, v));
             }
         }
         for q in &r.query_params {
@@ -843,44 +803,6 @@ mod tests {
         s.add(&r);
         assert_eq!(s.exposure(), "internet");
         assert_eq!(s.clients.len(), 2);
-    }
-
-    #[test]
-    fn repeated_scheme_and_content_types_are_kept_once_and_new_ones_added() {
-        let mut s = EndpointStats::default();
-        let long = "application/vnd.example.orders+json; charset=utf-8"; // not held inline
-        for (scheme, ct) in [
-            ("bearer", "application/json"),
-            ("bearer", "application/json"),
-            ("basic", "application/json"),
-            ("bearer", long),
-            ("bearer", long),
-            ("bearer", "application/json"),
-        ] {
-            let mut r = rec("h", "POST", "/x", 1);
-            r.auth_scheme = Some(scheme.into());
-            r.request_content_type = Some(ct.into());
-            r.response_content_type = Some(ct.into());
-            s.add(&r);
-        }
-        let names = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>();
-        assert_eq!(names(&s.auth_schemes), ["basic", "bearer"]);
-        assert_eq!(names(&s.request_content_types), ["application/json", long]);
-        assert_eq!(names(&s.response_content_types), ["application/json", long]);
-        assert_eq!(s.calls, 6);
-        // Full sets: every call with a value not in them is counted, repeated or not.
-        let mut s = EndpointStats::default();
-        for i in 0..MAX_NAMES {
-            let mut r = rec("h", "GET", "/x", 1);
-            r.response_content_type = Some(format!("text/t{i}").into());
-            s.add(&r);
-        }
-        for _ in 0..3 {
-            let mut r = rec("h", "GET", "/x", 1);
-            r.response_content_type = Some("text/new".into());
-            s.add(&r);
-        }
-        assert_eq!(s.names_over_cap, 3);
     }
 
     #[test]
