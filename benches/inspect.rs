@@ -15,13 +15,7 @@ use apitap::analyze::sensitive::SensitiveConfig;
 
 fn bench(c: &mut Criterion) {
     let txs = apitap::synth::bench::sample_transactions(1, 2000);
-    let bytes: usize = txs
-        .iter()
-        .map(|t| {
-            t.request.as_ref().map_or(0, |r| r.body.data.len())
-                + t.response.as_ref().map_or(0, |r| r.body.data.len())
-        })
-        .sum();
+    let bytes = apitap::synth::bench::body_bytes(&txs);
     let setup = InspectSetup::new(
         &SensitiveConfig::default(),
         &AuthConfig::default(),

@@ -39,13 +39,7 @@ fn main() {
         );
         items += i.sensitive.len();
     }
-    let bytes: usize = txs
-        .iter()
-        .map(|t| {
-            t.request.as_ref().map_or(0, |r| r.body.data.len())
-                + t.response.as_ref().map_or(0, |r| r.body.data.len())
-        })
-        .sum();
+    let bytes = apitap::synth::bench::body_bytes(&txs);
     println!(
         "{} transactions, {bytes} body bytes, {items} items",
         txs.len()

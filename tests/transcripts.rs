@@ -321,6 +321,11 @@ fn mangle(segs: &[Segment], seed: u64, dup_per_mille: u64) -> Vec<Segment> {
     out
 }
 
+/// The events of one `event_type`, in order.
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event_type"] == kind).collect()
+}
+
 /// The `http` events without the fields that depend on packet times.
 fn timeless_http(events: &[Value]) -> Vec<Value> {
     events
@@ -410,10 +415,7 @@ fn a_closed_connection_is_finished_when_it_closes() {
     write_pcap_of(&[&a, &b], &pcap);
 
     let events = run_pipeline(&pcap, 1, None);
-    let http: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "http")
-        .collect();
+    let http = of_type(&events, "http");
     let paths: Vec<&str> = http
         .iter()
         .filter_map(|e| e["http"]["path"].as_str())
@@ -427,10 +429,7 @@ fn a_closed_connection_is_finished_when_it_closes() {
     assert!(http[0]["http"].get("anomalies").is_none(), "{}", http[0]);
     // The request cut by the close: written at the close, not 10 s later.
     assert_eq!(http[1]["http"]["complete"], false, "{}", http[1]);
-    let flows: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "flow")
-        .collect();
+    let flows = of_type(&events, "flow");
     let a_flow = flows
         .iter()
         .find(|e| e["src_port"] == 40000)
@@ -481,10 +480,7 @@ fn a_new_connection_on_reused_ports_is_parsed() {
     write_pcap_of(&[&a, &b], &pcap);
 
     let events = run_pipeline(&pcap, 1, None);
-    let http: Vec<&Value> = events
-        .iter()
-        .filter(|e| e["event_type"] == "http")
-        .collect();
+    let http = of_type(&events, "http");
     let paths: Vec<&str> = http
         .iter()
         .filter_map(|e| e["http"]["path"].as_str())
@@ -495,6 +491,6 @@ fn a_new_connection_on_reused_ports_is_parsed() {
         "{http:?}"
     );
     assert_ne!(http[0]["flow_id"], http[1]["flow_id"]);
-    let flows = events.iter().filter(|e| e["event_type"] == "flow").count();
+    let flows = of_type(&events, "flow").len();
     assert_eq!(flows, 2);
 }

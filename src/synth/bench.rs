@@ -210,6 +210,17 @@ pub fn sample_messages(seed: u64, n: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// Body bytes of `txs` (requests and responses, as the analyzers get them), for the
+/// throughput of the analyzer benches.
+pub fn body_bytes(txs: &[crate::http::Transaction]) -> usize {
+    txs.iter()
+        .map(|t| {
+            t.request.as_ref().map_or(0, |r| r.body.data.len())
+                + t.response.as_ref().map_or(0, |r| r.body.data.len())
+        })
+        .sum()
+}
+
 /// [`sample_messages`] parsed into transactions (each pair on a connection of its own), as
 /// the analyzers on the worker get them.
 pub fn sample_transactions(seed: u64, n: usize) -> Vec<crate::http::Transaction> {
