@@ -103,23 +103,49 @@ pub struct TrieCounters {
 
 // ------------------------------------------------------------------------------ segments
 
-/// The non-empty segments of a path (`/a//b/` gives `a`, `b`).
-pub fn segments(path: &str) -> impl Iterator<Item = &str> {
-    let mut parts = path.split('/').filter(|s| !s.is_empty()).peekable();
-    let mut suffix: Option<&'static str> = None;
-    std::iter::from_fn(move || {
-        if let Some(s) = suffix.take() {
+/// The non-empty segments of a path (`/a//b/` gives `a`, `b`), the last one split from
+/// its format suffix (see [`FORMAT_SUFFIXES`]).
+pub fn segments(path: &str) -> Segments<'_> {
+    Segments {
+        rest: path,
+        suffix: None,
+    }
+}
+
+/// The iterator of [`segments`]: a byte scan for `/` (segments are short, so a plain loop
+/// beats a searcher per segment).
+pub struct Segments<'a> {
+    rest: &'a str,
+    suffix: Option<&'static str>,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if let Some(s) = self.suffix.take() {
             return Some(s);
         }
-        let seg = parts.next()?;
-        if parts.peek().is_none() {
+        let rest: &'a str = self.rest;
+        let b = rest.as_bytes();
+        let start = b.iter().position(|&c| c != b'/')?;
+        let end = b
+            .iter()
+            .skip(start)
+            .position(|&c| c == b'/')
+            .map_or(b.len(), |n| start + n);
+        // `/` is ASCII: both ends are character boundaries.
+        let seg = rest.get(start..end).unwrap_or_default();
+        self.rest = rest.get(end..).unwrap_or_default();
+        if self.rest.bytes().all(|c| c == b'/') {
+            self.rest = "";
             if let Some((stem, pseudo)) = format_suffix(seg) {
-                suffix = Some(pseudo);
+                self.suffix = Some(pseudo);
                 return Some(stem);
             }
         }
         Some(seg)
-    })
+    }
 }
 
 /// Response-format suffixes of a path's last segment (`/accounts/42.json`,
@@ -144,7 +170,7 @@ const FORMAT_SUFFIXES: &[(&str, &str)] = &[
 fn format_suffix(seg: &str) -> Option<(&str, &'static str)> {
     let dot = seg.rfind('.')?;
     let (stem, ext) = (seg.get(..dot)?, seg.get(dot + 1..)?);
-    if stem.is_empty() {
+    if stem.is_empty() || !(3..=7).contains(&ext.len()) {
         return None;
     }
     FORMAT_SUFFIXES
@@ -758,37 +784,88 @@ const BASE_NAME_MEMO: usize = 1024;
 /// (kind, parent, name) by a hash of (kind, parent).
 type BaseNames = std::collections::HashMap<u64, (Option<Kind>, Option<String>, std::rc::Rc<str>)>;
 
-/// Segments whose [`classify`] verdict a thread remembers (cleared when full).
+/// Segments whose [`classify`] and [`is_protected`] verdicts a thread remembers (cleared
+/// when full).
 const CLASSIFY_MEMO: usize = 4096;
 /// Longest segment remembered.
 const CLASSIFY_MEMO_LEN: usize = 48;
 
+/// What the stateless rules say of a segment without a digit.
+#[derive(Clone, Copy)]
+struct SegmentFacts {
+    kind: Option<Kind>,
+    /// [`is_protected`] with no extra words, at depth 1 and deeper (depth 0 is always
+    /// protected, and no other depth changes the verdict).
+    protected_shallow: bool,
+    protected_deep: bool,
+}
+
 thread_local! {
-    /// [`classify`] of segments without a digit (the words of paths, which repeat; values
-    /// with digits are mostly identifiers seen once, and all-digit ones are quick anyway).
-    static CLASSIFIED: std::cell::RefCell<foldhash::HashMap<Box<str>, Option<Kind>>> =
+    /// The facts of segments without a digit (the words of paths, which repeat; values
+    /// with digits are mostly identifiers seen once, and quick to judge anyway).
+    static SEGMENT_FACTS: std::cell::RefCell<foldhash::HashMap<Box<str>, SegmentFacts>> =
         std::cell::RefCell::new(foldhash::HashMap::default());
 }
 
-/// [`classify`], remembered per thread for segments without a digit.
-fn classify_cached(seg: &str) -> Option<Kind> {
+/// The remembered facts of `seg`; `None` for a segment not remembered (one with a digit,
+/// or longer than [`CLASSIFY_MEMO_LEN`]).
+fn segment_facts(seg: &str) -> Option<SegmentFacts> {
     if seg.len() > CLASSIFY_MEMO_LEN || seg.bytes().any(|c| c.is_ascii_digit()) {
-        return classify(seg);
+        return None;
     }
-    let hit = CLASSIFIED.with(|m| m.try_borrow().ok()?.get(seg).copied());
-    if let Some(kind) = hit {
-        return kind;
+    let hit = SEGMENT_FACTS.with(|m| m.try_borrow().ok()?.get(seg).copied());
+    if hit.is_some() {
+        return hit;
     }
-    let kind = classify(seg);
-    CLASSIFIED.with(|m| {
+    let facts = SegmentFacts {
+        kind: classify(seg),
+        protected_shallow: is_protected(seg, 1, &[]),
+        protected_deep: is_protected(seg, 2, &[]),
+    };
+    SEGMENT_FACTS.with(|m| {
         if let Ok(mut m) = m.try_borrow_mut() {
             if m.len() >= CLASSIFY_MEMO {
                 m.clear();
             }
-            m.insert(seg.into(), kind);
+            m.insert(seg.into(), facts);
         }
     });
-    kind
+    Some(facts)
+}
+
+/// [`classify`], remembered per thread for segments without a digit.
+fn classify_cached(seg: &str) -> Option<Kind> {
+    kind_with(segment_facts(seg), seg)
+}
+
+/// [`classify`] of `seg`, from its facts when they are remembered.
+fn kind_with(facts: Option<SegmentFacts>, seg: &str) -> Option<Kind> {
+    match facts {
+        Some(f) => f.kind,
+        None => classify(seg),
+    }
+}
+
+/// [`is_protected`], remembered per thread for segments without a digit.
+fn is_protected_cached(seg: &str, depth: usize, extra: &[String]) -> bool {
+    depth == 0 || protected_with(segment_facts(seg), seg, depth, extra)
+}
+
+/// [`is_protected`] of `seg`, from its facts when they are remembered: a word's verdict
+/// without extra words depends only on whether it is at depth 0, 1 or deeper, and the
+/// extra words only add to it.
+fn protected_with(facts: Option<SegmentFacts>, seg: &str, depth: usize, extra: &[String]) -> bool {
+    match facts {
+        Some(_) if depth == 0 => true,
+        Some(f) => {
+            (if depth == 1 {
+                f.protected_shallow
+            } else {
+                f.protected_deep
+            }) || extra.iter().any(|w| w.eq_ignore_ascii_case(seg))
+        }
+        None => is_protected(seg, depth, extra),
+    }
 }
 
 thread_local! {
@@ -1045,7 +1122,7 @@ impl<T: Fold> PathTrie<T> {
         if let Some(&id) = n.literals.get(seg) {
             return Step::Literal(Some(id));
         }
-        if is_protected(seg, usize::from(n.depth), extra)
+        if is_protected_cached(seg, usize::from(n.depth), extra)
             || (last && is_static_file(seg))
             || is_version_after(n.lit.as_deref(), seg)
         {
@@ -1207,11 +1284,15 @@ impl<T: Fold> PathTrie<T> {
                 }
                 None => {
                     // Off the learned trie: the stateless rules only.
-                    if !is_protected(seg, depth, &cfg.keep_words)
+                    // Depth 0 is always literal; deeper, the segment's facts are looked
+                    // up once for both questions.
+                    let facts = (depth > 0).then(|| segment_facts(seg)).flatten();
+                    if depth > 0
+                        && !protected_with(facts, seg, depth, &cfg.keep_words)
                         && (!last || !is_static_file(seg))
                         && !is_version_after(parent_lit, seg)
                     {
-                        if let Some(kind) = classify_cached(seg) {
+                        if let Some(kind) = kind_with(facts, seg) {
                             let base = base_name_cached(parent_lit, Some(kind));
                             push_unique_name(&mut out, &mut names, &base);
                             parent_lit = None;
@@ -1383,7 +1464,7 @@ impl<T: Fold> PathTrie<T> {
             .iter()
             .filter(|(seg, &c)| {
                 let leaf = self.node(c).literals.is_empty() && self.node(c).param.is_none();
-                !is_protected(seg, depth, &cfg.keep_words) && (!leaf || !is_static_file(seg))
+                !is_protected_cached(seg, depth, &cfg.keep_words) && (!leaf || !is_static_file(seg))
             })
             .map(|(_, &c)| c)
             .collect();
@@ -1949,6 +2030,73 @@ mod tests {
         assert!(!is_protected("octocat", 2, none));
         assert!(!is_protected("bypass", 2, none));
         assert!(is_protected("Special", 2, &["special".to_string()]));
+    }
+
+    #[test]
+    fn remembered_protection_is_the_rule_at_every_depth() {
+        let extra = ["special".to_string()];
+        let words = [
+            "api",
+            "v1",
+            "me",
+            "Me",
+            "users",
+            "search",
+            "findByStatus",
+            "by-email",
+            "bypass",
+            "octocat",
+            "special",
+            "SPECIAL",
+            "1.0",
+            "app.js",
+            "x",
+            "",
+            "health",
+            "admin",
+        ];
+        for _ in 0..2 {
+            for w in words {
+                for depth in 0..4 {
+                    for ex in [&extra[..], &[]] {
+                        assert_eq!(
+                            is_protected_cached(w, depth, ex),
+                            is_protected(w, depth, ex),
+                            "{w} at {depth} with {ex:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn format_suffix_lengths_are_in_the_checked_range() {
+        for (ext, pseudo) in FORMAT_SUFFIXES {
+            assert!((3..=7).contains(&ext.len()), "{ext}");
+            assert_eq!(format_suffix(&format!("a.{ext}")), Some(("a", *pseudo)));
+        }
+    }
+
+    /// The segments of a path as `split('/')` gives them (the reference of the scan).
+    fn split_segments(path: &str) -> Vec<&str> {
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let mut out = Vec::new();
+        for (i, seg) in parts.iter().enumerate() {
+            match format_suffix(seg).filter(|_| i + 1 == parts.len()) {
+                Some((stem, pseudo)) => out.extend([stem, pseudo]),
+                None => out.push(seg),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn segments_match_a_split(path in "[/a.jsonxé]{0,24}") {
+            let got: Vec<&str> = segments(&path).collect();
+            proptest::prop_assert_eq!(got, split_segments(&path));
+        }
     }
 
     #[test]

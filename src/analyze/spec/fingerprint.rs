@@ -29,6 +29,22 @@ pub(super) const ROOT_PATH: u64 = 0x9e37_79b9_7f4a_7c15;
 /// The path seed of array items (the same as the serde reader's).
 pub(super) const ITEM_PATH: u64 = 0x5b5d;
 
+/// [`BYTE_CLASS`] bit: a byte that ends a string's plain run (`"`, `\`, NUL).
+const STRING_STOP: u8 = 1;
+/// [`BYTE_CLASS`] bit: a byte the skip of an array's rest looks at (`"`, `\`, `[`, `]`).
+const SKIP_STOP: u8 = 2;
+
+/// Classes of bytes for the scanning loops.
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = STRING_STOP | SKIP_STOP;
+    t[b'\\' as usize] = STRING_STOP | SKIP_STOP;
+    t[0] = STRING_STOP;
+    t[b'[' as usize] = SKIP_STOP;
+    t[b']' as usize] = SKIP_STOP;
+    t
+};
+
 pub(super) fn scan(bytes: &[u8], limits: &SchemaLimits) -> Scan {
     let mut s = Scanner {
         b: bytes,
@@ -185,24 +201,17 @@ impl<'a> Scanner<'a> {
         let start = self.i;
         let mut escaped = false;
         loop {
-            // Most strings are short: a plain loop first, `memchr` for long ones.
-            let rest = self.b.get(self.i..).unwrap_or_default();
-            let near = rest
+            // Most strings are short: a table loop to the next quote, backslash or NUL.
+            let b: &'a [u8] = self.b;
+            let at = b
+                .get(self.i..)
+                .unwrap_or_default()
                 .iter()
-                .take(32)
-                .position(|&c| c == b'"' || c == b'\\' || c == 0);
-            let at = match near {
-                Some(at) => at,
-                None if rest.len() <= 32 => return Err(Stop::Invalid),
-                None => match memchr::memchr3(b'"', b'\\', 0, rest.get(32..).unwrap_or_default()) {
-                    Some(at) => 32 + at,
-                    None => return Err(Stop::Invalid),
-                },
-            };
+                .position(|&c| BYTE_CLASS[usize::from(c)] & STRING_STOP != 0)
+                .ok_or(Stop::Invalid)?;
             self.i += at;
             match self.peek() {
                 Some(b'"') => {
-                    let b: &'a [u8] = self.b;
                     let raw = b.get(start..self.i);
                     self.i += 1;
                     return Ok(if escaped { None } else { raw });
@@ -261,42 +270,41 @@ impl<'a> Scanner<'a> {
     /// are counted outside strings, nothing is validated (a document invalid there is one
     /// the strict reader rejects when a schema is built from it). Arrays nested past
     /// serde's recursion limit are left to it, as when they are read.
+    ///
+    /// One pass with a byte-class table: the gaps between quotes are a few bytes, too
+    /// short for a searcher call per gap to pay.
     fn skip_array_rest(&mut self, depth: usize) -> Result<(), Stop> {
         let mut open = 1usize;
-        loop {
-            let rest = self.b.get(self.i..).unwrap_or_default();
-            let at = memchr::memchr3(b'"', b'[', b']', rest).ok_or(Stop::Invalid)?;
-            self.i += at;
-            match self.peek() {
-                Some(b'"') => {
-                    // To the closing quote, past escaped bytes.
-                    self.i += 1;
-                    loop {
-                        let rest = self.b.get(self.i..).unwrap_or_default();
-                        let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Stop::Invalid)?;
-                        let quote = rest.get(at) == Some(&b'"');
-                        self.i += at + if quote { 1 } else { 2 };
-                        if quote {
-                            break;
-                        }
-                    }
-                }
-                Some(b'[') => {
+        let mut in_string = false;
+        let mut i = self.i;
+        while let Some(&c) = self.b.get(i) {
+            i += 1;
+            if BYTE_CLASS[usize::from(c)] & SKIP_STOP == 0 {
+                continue;
+            }
+            match (in_string, c) {
+                (true, b'"') => in_string = false,
+                // The escaped byte is skipped with it.
+                (true, b'\\') => i += 1,
+                (true, _) => {}
+                (false, b'"') => in_string = true,
+                (false, b'[') => {
                     if depth + open >= MAX_NESTING {
                         return Err(Stop::Fallback);
                     }
                     open += 1;
-                    self.i += 1;
                 }
-                _ => {
-                    self.i += 1;
+                (false, b']') => {
                     open -= 1;
                     if open == 0 {
+                        self.i = i;
                         return Ok(());
                     }
                 }
+                (false, _) => {}
             }
         }
+        Err(Stop::Invalid)
     }
 
     fn array(&mut self, depth: usize, path: u64) -> Result<u64, Stop> {
