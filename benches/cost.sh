@@ -6,6 +6,9 @@
 # and the cost of each stage as lost throughput:
 #   detection cost = 1 - t(detection off) / t(all on)
 #   discovery cost = 1 - t(discovery and detection off) / t(detection off)
+# It also prints the median of the costs of each round (the three runs of one round follow
+# each other): the machine's speed drifts over minutes, and a ratio of neighbouring runs
+# is steadier than a ratio of two best or median times taken at different moments.
 # Usage: benches/cost.sh [RUNS] [WORKERS] [BIN...]   (defaults: 5, 1, target/release/apitap)
 # The capture is the one benches/e2e.sh generates (benches/out/bench-1G.pcap).
 set -euo pipefail
@@ -28,7 +31,8 @@ printf '[sensitive]\nenabled = false\n[auth]\nenabled = false\n' > "$TMP/detecti
 printf '[sensitive]\nenabled = false\n[auth]\nenabled = false\n[discovery]\nenabled = false\n' \
     > "$TMP/all_off.toml"
 for _ in $(seq "$RUNS"); do
-    for b in "${BINS[@]}"; do
+    for i in "${!BINS[@]}"; do
+        b=${BINS[$i]}
         for c in on detection_off all_off; do
             rm -rf "$TMP/state"
             t=$("$b" replay --workers "$WORKERS" --stats-interval 0 --data-dir "$TMP/state" \
@@ -39,10 +43,12 @@ for _ in $(seq "$RUNS"); do
                 exit 1
             fi
             echo "$b $c $t" >> "$TMP/times"
+            echo "$t" >> "$TMP/round-$i-$c"
         done
     done
 done
-for b in "${BINS[@]}"; do
+for i in "${!BINS[@]}"; do
+    b=${BINS[$i]}
     echo "$b ($WORKERS worker(s), $RUNS runs each)"
     for c in on detection_off all_off; do
         awk -v b="$b" -v c="$c" '$1 == b && $2 == c { print $3 }' "$TMP/times" | sort -g |
@@ -56,4 +62,11 @@ for b in "${BINS[@]}"; do
         printf "  discovery cost: %.1f%% (best times), %.1f%% (medians)\n",
             100 * (1 - best["all_off"] / best["detection_off"]), 100 * (1 - med["all_off"] / med["detection_off"]) }' \
         "$TMP/summary"
+    paste "$TMP/round-$i-on" "$TMP/round-$i-detection_off" "$TMP/round-$i-all_off" |
+        awk '{ printf "%.2f %.2f\n", 100 * (1 - $2 / $1), 100 * (1 - $3 / $2) }' > "$TMP/rounds"
+    med() { sort -g | awk '{ t[NR] = $1 } END {
+        m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+        printf "%.1f%% (%.1f-%.1f%%)", m, t[1], t[NR] }'; }
+    echo "  per round: detection cost median $(cut -d' ' -f1 "$TMP/rounds" | med)," \
+        "discovery cost median $(cut -d' ' -f2 "$TMP/rounds" | med)"
 done

@@ -150,18 +150,19 @@ impl Templater {
     /// replaced (the stateless rules of [`template::classify`]). Unlike the event's endpoint
     /// the key does not use the learned shape, which reaches each worker at a moment that
     /// depends on thread timing: so the owner learns from the same evidence, and ends with
-    /// the same inventory, whatever the number of workers. While the learned shape is still
-    /// blank (before the owner's first report) the endpoint and the key are one lookup.
-    pub fn endpoint_source_and_key(&self, host: &str, path: &str) -> (String, bool, String) {
+    /// the same inventory, whatever the number of workers. The template is `None` when it is
+    /// the key: for a spec's template, and while the learned shape is still blank (before
+    /// the owner's first report), when both are one lookup.
+    pub fn endpoint_source_and_key(
+        &self,
+        host: &str,
+        path: &str,
+    ) -> (Option<String>, bool, String) {
         if let Some(t) = self.spec_template(host, path) {
-            return (t.to_string(), true, t.to_string());
+            return (None, true, t.to_string());
         }
         let key = blank_trie().lookup(path, &self.cfg);
-        let endpoint = if self.shape.is_blank() {
-            key.clone()
-        } else {
-            self.shape.lookup(path, &self.cfg)
-        };
+        let endpoint = (!self.shape.is_blank()).then(|| self.shape.lookup(path, &self.cfg));
         (endpoint, false, key)
     }
 
@@ -186,8 +187,8 @@ mod templater_tests {
         // Blank: the endpoint is the stateless key.
         let (endpoint, from_spec, key) = t.endpoint_source_and_key("h", "/api/users/42/profile");
         assert!(!from_spec);
-        assert_eq!(endpoint, "/api/users/{userId}/profile");
-        assert_eq!(key, endpoint);
+        assert_eq!(endpoint, None);
+        assert_eq!(key, "/api/users/{userId}/profile");
         // Learned: a slug position turned parameter is in the endpoint, not in the key.
         let mut learned = PathTrie::<()>::new();
         for name in [
@@ -201,7 +202,7 @@ mod templater_tests {
         assert!(!learned.is_blank());
         t.shape = Arc::new(learned);
         let (endpoint, _, key) = t.endpoint_source_and_key("h", "/api/teams/zoe/members");
-        assert_eq!(endpoint, "/api/teams/{teamId}/members");
+        assert_eq!(endpoint.as_deref(), Some("/api/teams/{teamId}/members"));
         assert_eq!(key, "/api/teams/zoe/members");
     }
 }

@@ -113,10 +113,17 @@ pub fn segments(path: &str) -> Segments<'_> {
 }
 
 /// The iterator of [`segments`]: a byte scan for `/` (segments are short, so a plain loop
-/// beats a searcher per segment).
+/// beats a searcher per segment). [`Segments::at_end`] tells the last segment.
 pub struct Segments<'a> {
     rest: &'a str,
     suffix: Option<&'static str>,
+}
+
+impl Segments<'_> {
+    /// Whether every segment has been returned (after the last one: no need to peek).
+    pub fn at_end(&self) -> bool {
+        self.rest.is_empty() && self.suffix.is_none()
+    }
 }
 
 impl<'a> Iterator for Segments<'a> {
@@ -128,17 +135,26 @@ impl<'a> Iterator for Segments<'a> {
         }
         let rest: &'a str = self.rest;
         let b = rest.as_bytes();
-        let start = b.iter().position(|&c| c != b'/')?;
-        let end = b
-            .iter()
-            .skip(start)
-            .position(|&c| c == b'/')
-            .map_or(b.len(), |n| start + n);
-        // `/` is ASCII: both ends are character boundaries.
-        let seg = rest.get(start..end).unwrap_or_default();
-        self.rest = rest.get(end..).unwrap_or_default();
-        if self.rest.bytes().all(|c| c == b'/') {
+        let mut i = 0;
+        while b.get(i) == Some(&b'/') {
+            i += 1;
+        }
+        if i == b.len() {
             self.rest = "";
+            return None;
+        }
+        let start = i;
+        while b.get(i).is_some_and(|&c| c != b'/') {
+            i += 1;
+        }
+        let end = i;
+        while b.get(i) == Some(&b'/') {
+            i += 1;
+        }
+        // `/` is ASCII: the cuts are character boundaries.
+        let seg = rest.get(start..end).unwrap_or_default();
+        self.rest = rest.get(i..).unwrap_or_default();
+        if self.rest.is_empty() {
             if let Some((stem, pseudo)) = format_suffix(seg) {
                 self.suffix = Some(pseudo);
                 return Some(stem);
@@ -1150,9 +1166,9 @@ impl<T: Fold> PathTrie<T> {
     /// Records a call of `method` on `path`; returns the node of its endpoint.
     pub fn insert(&mut self, path: &str, cfg: &TemplateConfig) -> NodeId {
         let mut at = ROOT;
-        let mut segs = segments(path).peekable();
+        let mut segs = segments(path);
         while let Some(seg) = segs.next() {
-            let last = segs.peek().is_none();
+            let last = segs.at_end();
             if usize::from(self.node(at).depth) >= cfg.max_depth {
                 self.counters.max_depth_hits += 1;
                 break;
@@ -1240,9 +1256,9 @@ impl<T: Fold> PathTrie<T> {
         let mut names: Vec<std::ops::Range<usize>> = Vec::new();
         let mut parent_lit: Option<&'a str> = None;
         let mut depth = 0usize;
-        let mut segs = segments(path).peekable();
+        let mut segs = segments(path);
         while let Some(seg) = segs.next() {
-            let last = segs.peek().is_none();
+            let last = segs.at_end();
             if !seg.starts_with('/') {
                 out.push('/');
             }
@@ -2094,8 +2110,15 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn segments_match_a_split(path in "[/a.jsonxé]{0,24}") {
-            let got: Vec<&str> = segments(&path).collect();
-            proptest::prop_assert_eq!(got, split_segments(&path));
+            let want = split_segments(&path);
+            let mut segs = segments(&path);
+            let mut got = Vec::new();
+            while let Some(seg) = segs.next() {
+                got.push(seg);
+                // At the end exactly after the last segment.
+                proptest::prop_assert_eq!(segs.at_end(), got.len() == want.len());
+            }
+            proptest::prop_assert_eq!(got, want);
         }
     }
 

@@ -857,7 +857,7 @@ impl Analyzer {
         // Summed under the stateless key: the owner files a placeholder under its parameter
         // and a raw value where its trie has learned one.
         self.agg.add(&r, &key, from_spec, ep_hash);
-        Some(endpoint)
+        Some(endpoint.unwrap_or(key))
     }
 }
 
