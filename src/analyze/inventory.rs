@@ -511,10 +511,31 @@ impl Aggregate {
         self.len == 0
     }
 
-    /// Everything summed so far, leaving the aggregate empty.
-    pub fn take(&mut self) -> Vec<Partial> {
+    /// Everything summed so far, leaving the aggregate empty (with room for as many keys).
+    pub fn take(&mut self) -> Calls {
         self.len = 0;
-        self.map.drain().flat_map(|(_, b)| b).collect()
+        let room = self.map.len();
+        Calls(std::mem::replace(
+            &mut self.map,
+            std::collections::HashMap::with_capacity_and_hasher(room, Default::default()),
+        ))
+    }
+}
+
+/// One worker's summed calls as handed to the discovery owner: the table itself moves, so
+/// a flush copies nothing. (Collecting the entries into one list allocated about a
+/// megabyte of fresh memory per flush, which profiles showed as page clearing.)
+#[derive(Debug, Default)]
+pub struct Calls(std::collections::HashMap<u64, Vec<Partial>, foldhash::fast::FixedState>);
+
+impl Calls {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The summed calls, one per key, in no particular order.
+    pub fn into_partials(self) -> impl Iterator<Item = Partial> {
+        self.0.into_values().flatten()
     }
 }
 

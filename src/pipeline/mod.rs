@@ -33,7 +33,7 @@ use ipnet::IpNet;
 use crate::analyze::discovery::{Discovery, DiscoveryError};
 use crate::analyze::exposure::{self, parse_cidrs};
 use crate::analyze::inspect::{InspectSetup, Inspection, Inspector, KeyError, RedactionKey};
-use crate::analyze::inventory::{Aggregate, Partial, TxRecord, AGGREGATE_KEYS};
+use crate::analyze::inventory::{Aggregate, Calls, Partial, TxRecord, AGGREGATE_KEYS};
 use crate::analyze::posture;
 use crate::analyze::spec::{SpecError, SpecSet};
 use crate::analyze::template::{Fold, PathTrie};
@@ -122,7 +122,7 @@ enum SinkMsg {
     Events {
         buf: Vec<u8>,
         count: u64,
-        records: Vec<Partial>,
+        records: Calls,
         /// The worker that sent them (its index).
         worker: usize,
         /// The report these calls come before (the worker's last report seq + 1): the owner
@@ -1187,7 +1187,7 @@ impl Worker {
         let records = if with_calls {
             self.analyzer.agg.take()
         } else {
-            Vec::new()
+            Calls::default()
         };
         let _ = self.sink_tx.send(SinkMsg::Events {
             buf,
@@ -1339,7 +1339,11 @@ fn with_discovery(mut stats: serde_json::Value, d: &Discovery) -> serde_json::Va
 type HeldKey = (String, String, String, bool, usize);
 
 /// Folds one worker's summed calls into those held for a report.
-fn hold(held: &mut BTreeMap<HeldKey, Partial>, records: Vec<Partial>, worker: usize) {
+fn hold(
+    held: &mut BTreeMap<HeldKey, Partial>,
+    records: impl IntoIterator<Item = Partial>,
+    worker: usize,
+) {
     for mut p in records {
         let k = (
             std::mem::take(&mut p.host),
@@ -1460,7 +1464,11 @@ fn sink_loop(
             } => {
                 write(&mut w, &mut counters, &mut error, &buf, count);
                 if !records.is_empty() {
-                    hold(held.entry(before_report).or_default(), records, worker);
+                    hold(
+                        held.entry(before_report).or_default(),
+                        records.into_partials(),
+                        worker,
+                    );
                 }
                 None
             }
