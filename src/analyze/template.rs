@@ -595,7 +595,14 @@ pub fn is_protected(seg: &str, depth: usize, extra: &[String]) -> bool {
         && seg.bytes().all(|c| c.is_ascii_alphabetic());
     let by = ["by-", "by_", "for-", "for_", "with-", "with_"]
         .iter()
-        .any(|p| seg.len() > p.len() && seg[..p.len()].eq_ignore_ascii_case(p));
+        .any(|p| {
+            // Bytes, not `str` slicing: the segment may hold multi-byte characters there.
+            seg.len() > p.len()
+                && seg
+                    .as_bytes()
+                    .get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        });
     if !(camel || by) {
         return false;
     }
@@ -2046,6 +2053,12 @@ mod tests {
         assert!(!is_protected("octocat", 2, none));
         assert!(!is_protected("bypass", 2, none));
         assert!(is_protected("Special", 2, &["special".to_string()]));
+        // Multi-byte characters where the action prefixes (`by-`, `for_`) are compared: no
+        // slicing inside a character (found by the `template` fuzz target).
+        assert!(!is_protected("ééé", 2, none));
+        assert!(!is_protected("bé-x", 2, none));
+        assert!(!is_protected("fo\u{e9}_", 2, none));
+        assert!(is_protected("by-é", 2, none) == is_protected("by-e", 2, none));
     }
 
     #[test]
