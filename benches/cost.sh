@@ -47,6 +47,10 @@ for _ in $(seq "$RUNS"); do
         done
     done
 done
+# The median of the numbers on stdin, with their range.
+med() { sort -g | awk '{ t[NR] = $1 } END {
+    m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+    printf "%.1f%% (%.1f-%.1f%%)", m, t[1], t[NR] }'; }
 for i in "${!BINS[@]}"; do
     b=${BINS[$i]}
     echo "$b ($WORKERS worker(s), $RUNS runs each)"
@@ -64,9 +68,6 @@ for i in "${!BINS[@]}"; do
         "$TMP/summary"
     paste "$TMP/round-$i-on" "$TMP/round-$i-detection_off" "$TMP/round-$i-all_off" |
         awk '{ printf "%.2f %.2f\n", 100 * (1 - $2 / $1), 100 * (1 - $3 / $2) }' > "$TMP/rounds"
-    med() { sort -g | awk '{ t[NR] = $1 } END {
-        m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-        printf "%.1f%% (%.1f-%.1f%%)", m, t[1], t[NR] }'; }
     echo "  per round: detection cost median $(cut -d' ' -f1 "$TMP/rounds" | med)," \
         "discovery cost median $(cut -d' ' -f2 "$TMP/rounds" | med)"
 done

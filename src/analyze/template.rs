@@ -963,30 +963,34 @@ fn base_name(parent: Option<&str>, kind: Option<Kind>) -> String {
 
 /// `base` made unique among `taken` (`id`, `id2`, `id3`).
 fn unique_name(base: String, taken: &[&str]) -> String {
-    if !taken.contains(&base.as_str()) {
-        return base;
+    match unique_name_by(&base, |c| taken.contains(&c)) {
+        std::borrow::Cow::Borrowed(_) => base,
+        std::borrow::Cow::Owned(name) => name,
+    }
+}
+
+/// The first of `base`, `base2`, `base3`, ... that `taken` says is free: the one naming
+/// rule of [`unique_name`] and [`push_unique_name`].
+fn unique_name_by(base: &str, taken: impl Fn(&str) -> bool) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if !taken(base) {
+        return Cow::Borrowed(base);
     }
     (2..)
         .map(|n| format!("{base}{n}"))
-        .find(|c| !taken.contains(&c.as_str()))
-        .unwrap_or(base)
+        .find(|c| !taken(c))
+        .map_or(Cow::Borrowed(base), Cow::Owned)
 }
 
 /// Appends `{name}` to `out`, `name` being [`unique_name`] of `base` among the names at
 /// `names` in `out`, and records where it is.
 fn push_unique_name(out: &mut String, names: &mut Vec<std::ops::Range<usize>>, base: &str) {
-    let taken = |out: &String, c: &str| names.iter().any(|r| out.get(r.clone()) == Some(c));
+    let name = unique_name_by(base, |c| {
+        names.iter().any(|r| out.get(r.clone()) == Some(c))
+    });
     out.push('{');
     let start = out.len();
-    if taken(out, base) {
-        let name = (2..)
-            .map(|n| format!("{base}{n}"))
-            .find(|c| !taken(out, c))
-            .unwrap_or_else(|| base.to_string());
-        out.push_str(&name);
-    } else {
-        out.push_str(base);
-    }
+    out.push_str(&name);
     names.push(start..out.len());
     out.push('}');
 }
