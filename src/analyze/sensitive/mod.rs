@@ -834,6 +834,11 @@ impl Detector {
         body: &[u8],
         out: &mut Vec<Detection>,
     ) -> ScanNotes {
+        // Most requests (GET, DELETE) and many answers (204, 304) carry no body: nothing to
+        // classify, walk or note.
+        if body.is_empty() {
+            return ScanNotes::default();
+        }
         let mut u = Unit::new(out, loc);
         u.allow_ipv4 = true;
         let body = if body.len() > self.limits.max_scan_bytes {

@@ -1075,6 +1075,22 @@ fn binary_bodies_are_skipped() {
     assert!(notes.binary_skipped && out.is_empty());
 }
 
+#[test]
+fn empty_bodies_note_nothing() {
+    let d = det();
+    let mut out = Vec::new();
+    for ct in [
+        Some("image/png"),
+        Some("application/json"),
+        Some("text/plain"),
+        None,
+    ] {
+        let notes = d.scan_body(Location::ResponseBody, ct, b"", &mut out);
+        assert_eq!(notes, ScanNotes::default(), "{ct:?}");
+    }
+    assert!(out.is_empty());
+}
+
 /// A large body as it comes out of gzip: many records, mixed types.
 fn big_body(records: usize) -> String {
     let mut s = String::from("{\"data\":[");
