@@ -425,7 +425,7 @@ impl Inspector {
 impl Inspection {
     /// `http.path` with every segment that holds a detected value replaced by its redaction.
     pub fn redact_path<'a>(&self, path: &'a str) -> Cow<'a, str> {
-        if self.url_values.is_empty() {
+        if !self.may_hold_values(path) {
             return Cow::Borrowed(path);
         }
         let mut changed = false;
@@ -460,7 +460,7 @@ impl Inspection {
 
     /// `http.query` with every value that holds a detected value replaced by its redaction.
     pub fn redact_query<'a>(&self, query: &'a str) -> Cow<'a, str> {
-        if self.url_values.is_empty() {
+        if !self.may_hold_values(query) {
             return Cow::Borrowed(query);
         }
         let mut changed = false;
@@ -494,6 +494,18 @@ impl Inspection {
     }
 
     /// The replacement for a URL piece whose decoded form holds a detected value.
+    /// Whether redacting `url` (a path or a query) could change it. Without `%` or `+`, a
+    /// piece's decoded form is the piece itself, a substring of `url`: no piece can hold a
+    /// value that `url` does not, and neither can what [`Self::scrub`] looks at.
+    fn may_hold_values(&self, url: &str) -> bool {
+        !self.url_values.is_empty()
+            && (url.contains(['%', '+'])
+                || self
+                    .url_values
+                    .iter()
+                    .any(|(raw, _)| url.contains(raw.as_str())))
+    }
+
     fn hit(&self, piece: &str) -> Option<&str> {
         if piece.is_empty() {
             return None;
