@@ -278,11 +278,23 @@ pub fn looks_like_key(value: &[u8], min_len: usize) -> bool {
                 && value.iter().any(u8::is_ascii_lowercase)))
 }
 
+/// How every name of [`DEFAULT_API_KEY_HEADERS`] ends.
+const API_KEY_HEADER_ENDINGS: [&[u8]; 3] = [b"key", b"token", b"secret"];
+
 /// True when the header `name` carries an API key.
 pub(crate) fn is_api_key_header(name: &str, cfg: &AuthConfig) -> bool {
-    DEFAULT_API_KEY_HEADERS
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h))
+    // Every built-in name ends in one of these (a test checks it): most headers of a
+    // request (`Host`, `Accept`, `Content-Type`) are not compared with the list at all.
+    let b = name.as_bytes();
+    let ends_with = |s: &[u8]| {
+        b.len() >= s.len()
+            && b.get(b.len() - s.len()..)
+                .is_some_and(|t| t.eq_ignore_ascii_case(s))
+    };
+    (API_KEY_HEADER_ENDINGS.iter().any(|s| ends_with(s))
+        && DEFAULT_API_KEY_HEADERS
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h)))
         || cfg
             .extra_api_key_headers
             .iter()
@@ -429,6 +441,20 @@ mod tests {
             extra_session_cookies: vec!["acme_login".into()],
             ..Default::default()
         };
+        for h in DEFAULT_API_KEY_HEADERS {
+            assert!(
+                API_KEY_HEADER_ENDINGS
+                    .iter()
+                    .any(|e| h.as_bytes().ends_with(e)),
+                "{h} needs its ending in API_KEY_HEADER_ENDINGS"
+            );
+            assert!(is_api_key_header(
+                &h.to_ascii_uppercase(),
+                &AuthConfig::default()
+            ));
+        }
+        assert!(!is_api_key_header("x-api-keys", &AuthConfig::default()));
+        assert!(!is_api_key_header("key", &AuthConfig::default()));
         assert!(is_api_key_header("X-API-Key", &cfg));
         assert!(is_api_key_header("Ocp-Apim-Subscription-Key", &cfg));
         assert!(is_api_key_header("x-acme-key", &cfg));
