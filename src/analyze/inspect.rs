@@ -493,7 +493,6 @@ impl Inspection {
         self.scrub(out)
     }
 
-    /// The replacement for a URL piece whose decoded form holds a detected value.
     /// Whether redacting `url` (a path or a query) could change it. Without `%` or `+`, a
     /// piece's decoded form is the piece itself, a substring of `url`: no piece can hold a
     /// value that `url` does not, and neither can what [`Self::scrub`] looks at.
@@ -506,6 +505,7 @@ impl Inspection {
                     .any(|(raw, _)| url.contains(raw.as_str())))
     }
 
+    /// The replacement for a URL piece whose decoded form holds a detected value.
     fn hit(&self, piece: &str) -> Option<&str> {
         if piece.is_empty() {
             return None;

@@ -287,9 +287,10 @@ pub(crate) fn is_api_key_header(name: &str, cfg: &AuthConfig) -> bool {
     // request (`Host`, `Accept`, `Content-Type`) are not compared with the list at all.
     let b = name.as_bytes();
     let ends_with = |s: &[u8]| {
-        b.len() >= s.len()
-            && b.get(b.len() - s.len()..)
-                .is_some_and(|t| t.eq_ignore_ascii_case(s))
+        b.len()
+            .checked_sub(s.len())
+            .and_then(|at| b.get(at..))
+            .is_some_and(|t| t.eq_ignore_ascii_case(s))
     };
     (API_KEY_HEADER_ENDINGS.iter().any(|s| ends_with(s))
         && DEFAULT_API_KEY_HEADERS
