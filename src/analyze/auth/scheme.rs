@@ -285,14 +285,9 @@ const API_KEY_HEADER_ENDINGS: [&[u8]; 3] = [b"key", b"token", b"secret"];
 pub(crate) fn is_api_key_header(name: &str, cfg: &AuthConfig) -> bool {
     // Every built-in name ends in one of these (a test checks it): most headers of a
     // request (`Host`, `Accept`, `Content-Type`) are not compared with the list at all.
-    let b = name.as_bytes();
-    let ends_with = |s: &[u8]| {
-        b.len()
-            .checked_sub(s.len())
-            .and_then(|at| b.get(at..))
-            .is_some_and(|t| t.eq_ignore_ascii_case(s))
-    };
-    (API_KEY_HEADER_ENDINGS.iter().any(|s| ends_with(s))
+    (API_KEY_HEADER_ENDINGS
+        .iter()
+        .any(|e| super::util::ends_with_ignore_case(name.as_bytes(), e))
         && DEFAULT_API_KEY_HEADERS
             .iter()
             .any(|h| name.eq_ignore_ascii_case(h)))

@@ -175,6 +175,15 @@ pub(crate) fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
         .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
+/// True when `suffix` ends `value`, ignoring ASCII case.
+pub(crate) fn ends_with_ignore_case(value: &[u8], suffix: &[u8]) -> bool {
+    value
+        .len()
+        .checked_sub(suffix.len())
+        .and_then(|at| value.get(at..))
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
@@ -274,5 +283,8 @@ mod tests {
         assert_eq!(unquote(b"abc"), b"abc");
         assert!(starts_with_ignore_case(b"BEARER x", b"bearer "));
         assert!(!starts_with_ignore_case(b"bea", b"bearer "));
+        assert!(ends_with_ignore_case(b"X-API-KEY", b"key"));
+        assert!(!ends_with_ignore_case(b"ey", b"key"));
+        assert!(!ends_with_ignore_case(b"x-api-keys", b"key"));
     }
 }
