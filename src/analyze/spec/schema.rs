@@ -79,12 +79,101 @@ impl JsonType {
     }
 }
 
+impl JsonType {
+    /// Every type, in order.
+    const ALL: [JsonType; 7] = [
+        JsonType::Null,
+        JsonType::Boolean,
+        JsonType::Integer,
+        JsonType::Number,
+        JsonType::String,
+        JsonType::Array,
+        JsonType::Object,
+    ];
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// A set of [`JsonType`]s, one bit each: every value of every body read for its shape has
+/// one, and a `BTreeSet` allocated a node for it. Ordered, compared and (de)serialised as
+/// the sorted list of type names, as the `BTreeSet` it replaces was, so state files read
+/// and write the same.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct TypeSet(u8);
+
+impl TypeSet {
+    /// Adds `t`; false when it was there.
+    pub fn insert(&mut self, t: JsonType) -> bool {
+        let had = self.contains(&t);
+        self.0 |= t.bit();
+        !had
+    }
+
+    pub fn contains(&self, t: &JsonType) -> bool {
+        self.0 & t.bit() != 0
+    }
+
+    /// Adds every type of `other`.
+    pub fn extend(&mut self, other: TypeSet) {
+        self.0 |= other.0;
+    }
+
+    /// The types, in [`JsonType`] order.
+    pub fn iter(&self) -> impl Iterator<Item = JsonType> + '_ {
+        JsonType::ALL.into_iter().filter(|t| self.contains(t))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::fmt::Debug for TypeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<JsonType> for TypeSet {
+    fn from_iter<I: IntoIterator<Item = JsonType>>(it: I) -> Self {
+        let mut s = TypeSet::default();
+        for t in it {
+            s.insert(t);
+        }
+        s
+    }
+}
+
+impl<const N: usize> From<[JsonType; N]> for TypeSet {
+    fn from(a: [JsonType; N]) -> Self {
+        a.into_iter().collect()
+    }
+}
+
+impl Serialize for TypeSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for TypeSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<JsonType>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 /// The merged shape of the JSON values seen at one place in a body.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Schema {
     /// Every type seen here.
-    pub types: BTreeSet<JsonType>,
+    pub types: TypeSet,
     /// Properties of the object samples, by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, Schema>,
@@ -146,7 +235,7 @@ impl Schema {
                 for el in a.iter().take(limits.max_array_items.max(1)) {
                     let e = Self::infer_at(el, limits, depth + 1);
                     match items.as_mut() {
-                        Some(i) => i.merge_at(&e, limits, depth + 1),
+                        Some(i) => i.merge_owned_at(e, limits, depth + 1),
                         None => items = Some(e),
                     }
                 }
@@ -211,18 +300,14 @@ impl Schema {
     }
 
     fn merge_at(&mut self, other: &Schema, limits: &SchemaLimits, depth: usize) {
-        self.types.extend(other.types.iter().copied());
+        self.types.extend(other.types);
         self.samples = self.samples.saturating_add(other.samples);
         self.truncated |= other.truncated;
         if other.object_samples > 0 {
             if self.object_samples == 0 {
                 self.required = other.required.clone();
             } else {
-                self.required = self
-                    .required
-                    .intersection(&other.required)
-                    .cloned()
-                    .collect();
+                self.required.retain(|k| other.required.contains(k));
             }
             self.object_samples = self.object_samples.saturating_add(other.object_samples);
         }
@@ -256,6 +341,59 @@ impl Schema {
         }
     }
 
+    /// [`Schema::merge_at`] of a shape the caller no longer needs: names and sub-shapes are
+    /// moved in, not copied (array items are merged this way while a body is read).
+    fn merge_owned_at(&mut self, other: Schema, limits: &SchemaLimits, depth: usize) {
+        let Schema {
+            types,
+            properties,
+            required,
+            items,
+            samples,
+            object_samples,
+            truncated,
+        } = other;
+        self.types.extend(types);
+        self.samples = self.samples.saturating_add(samples);
+        self.truncated |= truncated;
+        if object_samples > 0 {
+            if self.object_samples == 0 {
+                self.required = required;
+            } else {
+                self.required.retain(|k| required.contains(k));
+            }
+            self.object_samples = self.object_samples.saturating_add(object_samples);
+        }
+        if depth >= limits.max_depth {
+            if !properties.is_empty() || items.is_some() {
+                self.truncated = true;
+            }
+            return;
+        }
+        for (k, theirs) in properties {
+            if let Some(mine) = self.properties.get_mut(&k) {
+                mine.merge_owned_at(theirs, limits, depth + 1);
+            } else if self.properties.len() < limits.max_properties {
+                let mut copy = Schema::default();
+                copy.merge_owned_at(theirs, limits, depth + 1);
+                self.properties.insert(k, copy);
+            } else {
+                self.truncated = true;
+                self.required.remove(&k);
+            }
+        }
+        if let Some(theirs) = items {
+            match self.items.as_mut() {
+                Some(mine) => mine.merge_owned_at(*theirs, limits, depth + 1),
+                None => {
+                    let mut copy = Schema::default();
+                    copy.merge_owned_at(*theirs, limits, depth + 1);
+                    self.items = Some(Box::new(copy));
+                }
+            }
+        }
+    }
+
     /// Field paths, intermediate objects included: `$.user`, `$.user.email`, `$.items`,
     /// `$.items[].id`. The root `$` itself is not listed.
     pub fn field_paths(&self) -> Vec<String> {
@@ -283,7 +421,6 @@ impl Schema {
         let mut types: Vec<JsonType> = self
             .types
             .iter()
-            .copied()
             .filter(|t| *t != JsonType::Null)
             .collect();
         if types.contains(&JsonType::Number) {
@@ -433,7 +570,7 @@ impl<'de> serde::de::Visitor<'de> for ShapeSeed<'_> {
             };
             match seq.next_element_seed(seed)? {
                 Some(e) => match items.as_mut() {
-                    Some(i) => i.merge_at(&e, self.limits, self.depth + 1),
+                    Some(i) => i.merge_owned_at(e, self.limits, self.depth + 1),
                     None => items = Some(e),
                 },
                 None => break,
@@ -463,7 +600,12 @@ pub(super) fn mix(a: u64, b: u64) -> u64 {
 }
 
 pub(super) fn hash_str(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+    hash_bytes(s.as_bytes())
+}
+
+/// [`hash_str`] of a string's bytes.
+pub(super) fn hash_bytes(s: &[u8]) -> u64 {
+    s.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
@@ -696,6 +838,24 @@ mod tests {
     }
 
     #[test]
+    fn type_sets_read_and_write_as_the_sets_they_replace() {
+        for bits in 0u8..128 {
+            let set: BTreeSet<JsonType> = JsonType::ALL
+                .into_iter()
+                .filter(|t| bits & t.bit() != 0)
+                .collect();
+            let ts: TypeSet = set.iter().copied().collect();
+            assert_eq!(ts.len(), set.len());
+            assert!(ts.iter().eq(set.iter().copied()));
+            let text = serde_json::to_string(&set).unwrap();
+            assert_eq!(serde_json::to_string(&ts).unwrap(), text);
+            assert_eq!(serde_json::from_str::<TypeSet>(&text).unwrap(), ts);
+        }
+        let mut t = TypeSet::default();
+        assert!(t.insert(JsonType::Array) && !t.insert(JsonType::Array));
+    }
+
+    #[test]
     fn serde_round_trip() {
         let mut s = infer(json!({"a": [1, {"b": null}], "c": "x"}));
         s.merge(&infer(json!({"a": [], "d": 1.5})));
@@ -760,6 +920,21 @@ mod tests {
             let o = ab.to_openapi();
             prop_assert!(o.is_object());
             prop_assert!(!o.to_string().contains("\"type\":\"null\""));
+        }
+
+        /// Merging a shape by value (names moved) gives what merging a borrowed one does,
+        /// limits included, at any depth.
+        #[test]
+        fn owned_merge_is_borrowed_merge(a in arb_json(), b in arb_json(), c in arb_json(), depth in 1usize..6, props in 1usize..5, at in 0usize..4) {
+            let l = SchemaLimits { max_depth: depth, max_properties: props, max_array_items: 3 };
+            let (sa, sb, sc) = (Schema::infer_with(&a, &l), Schema::infer_with(&b, &l), Schema::infer_with(&c, &l));
+            let mut borrowed = sa.clone();
+            borrowed.merge_at(&sb, &l, at);
+            borrowed.merge_at(&sc, &l, at);
+            let mut owned = sa;
+            owned.merge_owned_at(sb, &l, at);
+            owned.merge_owned_at(sc, &l, at);
+            prop_assert_eq!(borrowed, owned);
         }
     }
 
