@@ -218,10 +218,14 @@ impl ClientSet {
         self.0.is_empty()
     }
 
-    /// The addresses, sorted.
+    /// The addresses, sorted (in `IpAddr` order: IPv4 first, each family by its bits).
     pub fn sorted(&self) -> Vec<IpAddr> {
         let mut v: Vec<IpAddr> = self.0.iter().copied().collect();
-        v.sort_unstable();
+        // By an integer key: comparing `IpAddr`s octet by octet took most of a state save.
+        v.sort_unstable_by_key(|ip| match ip {
+            IpAddr::V4(a) => (false, u128::from(u32::from(*a))),
+            IpAddr::V6(a) => (true, u128::from(*a)),
+        });
         v
     }
 }
@@ -746,6 +750,24 @@ mod tests {
             client: Some("203.0.113.9".parse().unwrap()),
             ..TxRecord::default()
         }
+    }
+
+    #[test]
+    fn client_sets_sort_in_address_order() {
+        let ips: Vec<IpAddr> = [
+            "10.0.0.2", "::1", "10.0.0.10", "9.255.255.255", "fe80::1", "::ffff:1.2.3.4",
+            "255.0.0.0", "2001:db8::", "0.0.0.0", "::",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let mut set = ClientSet::default();
+        for ip in &ips {
+            set.insert(*ip);
+        }
+        let mut want = ips.clone();
+        want.sort_unstable();
+        assert_eq!(set.sorted(), want);
     }
 
     #[test]

@@ -1111,7 +1111,10 @@ impl Worker {
             Ctrl::Tick(ts) => {
                 self.table.advance(ts);
                 self.emit_ended();
-                self.send_events(true);
+                // The summed calls stay until the report point: the owner holds them until
+                // then anyway, and a key summed over the whole interval is made, sent,
+                // folded and freed once instead of once per tick.
+                self.send_events(false);
                 false
             }
             Ctrl::Report { seq, last } => {
@@ -1176,8 +1179,8 @@ impl Worker {
         }
     }
 
-    /// Sends the serialised events, and the summed calls when `with_calls` (at clock ticks
-    /// and reports, so the owner sums many calls per key, or when the aggregate is full).
+    /// Sends the serialised events, and the summed calls when `with_calls` (at reports, so
+    /// the owner gets many calls per key, or when the aggregate is full).
     fn send_events(&mut self, with_calls: bool) {
         if self.emit.out.is_empty() && (!with_calls || self.analyzer.agg.is_empty()) {
             return;

@@ -8,7 +8,7 @@
 //! JSON it answers `Invalid` or a fingerprint nobody will match: a fingerprint only decides
 //! whether to build a schema, and building one re-reads the document strictly.
 
-use super::schema::{hash_bytes, mix, JsonType, SchemaLimits};
+use super::schema::{hash_str, mix, JsonType, SchemaLimits};
 
 /// The outcome of a fast scan.
 #[derive(Debug, PartialEq, Eq)]
@@ -250,13 +250,9 @@ impl<'a> Scanner<'a> {
             } else {
                 // An escaped key hashes as its unescaped text: the serde reader's job.
                 let key = key.ok_or(Stop::Fallback)?;
-                // Keys are almost always ASCII: that check is a fraction of a full UTF-8
-                // validation's cost on a few bytes.
-                if !key.is_ascii() && std::str::from_utf8(key).is_err() {
-                    return Err(Stop::Invalid);
-                }
+                let key = std::str::from_utf8(key).map_err(|_| Stop::Invalid)?;
                 n += 1;
-                sum = sum.wrapping_add(self.value(depth + 1, mix(path, hash_bytes(key)))?);
+                sum = sum.wrapping_add(self.value(depth + 1, mix(path, hash_str(key)))?);
             }
             self.ws();
             match self.peek() {

@@ -600,12 +600,7 @@ pub(super) fn mix(a: u64, b: u64) -> u64 {
 }
 
 pub(super) fn hash_str(s: &str) -> u64 {
-    hash_bytes(s.as_bytes())
-}
-
-/// [`hash_str`] of a string's bytes.
-pub(super) fn hash_bytes(s: &[u8]) -> u64 {
-    s.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
