@@ -826,13 +826,16 @@ const CLASSIFY_MEMO: usize = 4096;
 const CLASSIFY_MEMO_LEN: usize = 48;
 
 /// What the stateless rules say of a segment without a digit.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct SegmentFacts {
     kind: Option<Kind>,
     /// [`is_protected`] with no extra words, at depth 1 and deeper (depth 0 is always
     /// protected, and no other depth changes the verdict).
     protected_shallow: bool,
     protected_deep: bool,
+    /// [`base_name`] of a parameter below this segment (of any kind but a date or an
+    /// e-mail address, whose names do not depend on the parent).
+    base: std::rc::Rc<str>,
 }
 
 thread_local! {
@@ -848,7 +851,7 @@ fn segment_facts(seg: &str) -> Option<SegmentFacts> {
     if seg.len() > CLASSIFY_MEMO_LEN || seg.bytes().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    let hit = SEGMENT_FACTS.with(|m| m.try_borrow().ok()?.get(seg).copied());
+    let hit = SEGMENT_FACTS.with(|m| m.try_borrow().ok()?.get(seg).cloned());
     if hit.is_some() {
         return hit;
     }
@@ -856,13 +859,14 @@ fn segment_facts(seg: &str) -> Option<SegmentFacts> {
         kind: classify(seg),
         protected_shallow: is_protected(seg, 1, &[]),
         protected_deep: is_protected(seg, 2, &[]),
+        base: base_name(Some(seg), None).into(),
     };
     SEGMENT_FACTS.with(|m| {
         if let Ok(mut m) = m.try_borrow_mut() {
             if m.len() >= CLASSIFY_MEMO {
                 m.clear();
             }
-            m.insert(seg.into(), facts);
+            m.insert(seg.into(), facts.clone());
         }
     });
     Some(facts)
@@ -870,11 +874,11 @@ fn segment_facts(seg: &str) -> Option<SegmentFacts> {
 
 /// [`classify`], remembered per thread for segments without a digit.
 fn classify_cached(seg: &str) -> Option<Kind> {
-    kind_with(segment_facts(seg), seg)
+    kind_with(segment_facts(seg).as_ref(), seg)
 }
 
 /// [`classify`] of `seg`, from its facts when they are remembered.
-fn kind_with(facts: Option<SegmentFacts>, seg: &str) -> Option<Kind> {
+fn kind_with(facts: Option<&SegmentFacts>, seg: &str) -> Option<Kind> {
     match facts {
         Some(f) => f.kind,
         None => classify(seg),
@@ -883,13 +887,13 @@ fn kind_with(facts: Option<SegmentFacts>, seg: &str) -> Option<Kind> {
 
 /// [`is_protected`], remembered per thread for segments without a digit.
 fn is_protected_cached(seg: &str, depth: usize, extra: &[String]) -> bool {
-    depth == 0 || protected_with(segment_facts(seg), seg, depth, extra)
+    depth == 0 || protected_with(segment_facts(seg).as_ref(), seg, depth, extra)
 }
 
 /// [`is_protected`] of `seg`, from its facts when they are remembered: a word's verdict
 /// without extra words depends only on whether it is at depth 0, 1 or deeper, and the
 /// extra words only add to it.
-fn protected_with(facts: Option<SegmentFacts>, seg: &str, depth: usize, extra: &[String]) -> bool {
+fn protected_with(facts: Option<&SegmentFacts>, seg: &str, depth: usize, extra: &[String]) -> bool {
     match facts {
         Some(_) if depth == 0 => true,
         Some(f) => {
@@ -995,12 +999,39 @@ fn unique_name_by(base: &str, taken: impl Fn(&str) -> bool) -> std::borrow::Cow<
         .map_or(Cow::Borrowed(base), Cow::Owned)
 }
 
+/// Where the parameter names of a template being written are: the first few in place
+/// (most paths have one or two parameters; a vector allocated per lookup showed in
+/// profiles), the rest in a vector.
+#[derive(Default)]
+struct NameRanges {
+    first: [(usize, usize); 4],
+    len: usize,
+    more: Vec<std::ops::Range<usize>>,
+}
+
+impl NameRanges {
+    fn push(&mut self, r: std::ops::Range<usize>) {
+        match self.first.get_mut(self.len) {
+            Some(slot) => *slot = (r.start, r.end),
+            None => self.more.push(r),
+        }
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        let n = self.len.min(self.first.len());
+        self.first
+            .iter()
+            .take(n)
+            .map(|&(a, b)| a..b)
+            .chain(self.more.iter().cloned())
+    }
+}
+
 /// Appends `{name}` to `out`, `name` being [`unique_name`] of `base` among the names at
 /// `names` in `out`, and records where it is.
-fn push_unique_name(out: &mut String, names: &mut Vec<std::ops::Range<usize>>, base: &str) {
-    let name = unique_name_by(base, |c| {
-        names.iter().any(|r| out.get(r.clone()) == Some(c))
-    });
+fn push_unique_name(out: &mut String, names: &mut NameRanges, base: &str) {
+    let name = unique_name_by(base, |c| names.iter().any(|r| out.get(r) == Some(c)));
     out.push('{');
     let start = out.len();
     out.push_str(&name);
@@ -1277,12 +1308,16 @@ impl<T: Fold> PathTrie<T> {
         let mut at = Some(ROOT);
         // Where the parameter names used so far are in `out` (for paths that leave the
         // known trie).
-        let mut names: Vec<std::ops::Range<usize>> = Vec::new();
+        let mut names = NameRanges::default();
         let mut parent_lit: Option<&'a str> = None;
+        // The base name of a parameter below `parent_lit`, when it was a remembered word
+        // off the trie (its facts hold it).
+        let mut parent_base: Option<std::rc::Rc<str>> = None;
         let mut depth = 0usize;
         let mut segs = segments(path);
         while let Some(seg) = segs.next() {
             let last = segs.at_end();
+            let base_of_parent = parent_base.take();
             if !seg.starts_with('/') {
                 out.push('/');
             }
@@ -1328,12 +1363,17 @@ impl<T: Fold> PathTrie<T> {
                     // up once for both questions.
                     let facts = (depth > 0).then(|| segment_facts(seg)).flatten();
                     if depth > 0
-                        && !protected_with(facts, seg, depth, &cfg.keep_words)
+                        && !protected_with(facts.as_ref(), seg, depth, &cfg.keep_words)
                         && (!last || !is_static_file(seg))
                         && !is_version_after(parent_lit, seg)
                     {
-                        if let Some(kind) = kind_with(facts, seg) {
-                            let base = base_name_cached(parent_lit, Some(kind));
+                        if let Some(kind) = kind_with(facts.as_ref(), seg) {
+                            let base = match (kind, base_of_parent) {
+                                (Kind::Date | Kind::Email, _) | (_, None) => {
+                                    base_name_cached(parent_lit, Some(kind))
+                                }
+                                (_, Some(base)) => base,
+                            };
                             push_unique_name(&mut out, &mut names, &base);
                             parent_lit = None;
                             depth += 1;
@@ -1342,6 +1382,7 @@ impl<T: Fold> PathTrie<T> {
                     }
                     out.push_str(shown(seg));
                     parent_lit = Some(seg);
+                    parent_base = facts.map(|f| f.base);
                 }
             }
             depth += 1;

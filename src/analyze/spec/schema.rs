@@ -418,11 +418,7 @@ impl Schema {
     /// with no type seen is `{}` (anything).
     pub fn to_openapi(&self) -> Value {
         let nullable = self.types.contains(&JsonType::Null);
-        let mut types: Vec<JsonType> = self
-            .types
-            .iter()
-            .filter(|t| *t != JsonType::Null)
-            .collect();
+        let mut types: Vec<JsonType> = self.types.iter().filter(|t| *t != JsonType::Null).collect();
         if types.contains(&JsonType::Number) {
             types.retain(|t| *t != JsonType::Integer);
         }
