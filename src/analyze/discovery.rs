@@ -84,6 +84,16 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>,
 /// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync of
 /// the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DiscoveryError> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`] of what `write` writes (through a buffer: a state file is not first
+/// made whole in memory, which for thousands of endpoints was megabytes of fresh pages
+/// at every save).
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), DiscoveryError> {
     let err = |source| DiscoveryError::Write {
         path: path.to_path_buf(),
         source,
@@ -91,8 +101,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DiscoveryError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = path.with_extension("json.tmp");
     {
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(bytes).map_err(err)?;
+        let f = std::fs::File::create(&tmp).map_err(err)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        write(&mut w).map_err(err)?;
+        let f = w.into_inner().map_err(|e| err(e.into_error()))?;
         f.sync_all().map_err(err)?;
     }
     std::fs::rename(&tmp, path).map_err(err)?;
@@ -577,11 +589,11 @@ impl Discovery {
         if !self.inv.dirty {
             return Ok(());
         }
-        let bytes = serde_json::to_vec(&self.inv.state).map_err(|e| DiscoveryError::Write {
-            path: dir.join(STATE_FILE),
-            source: std::io::Error::other(e),
-        })?;
-        match write_atomic(&dir.join(STATE_FILE), &bytes) {
+        let state = &self.inv.state;
+        let written = write_atomic_with(&dir.join(STATE_FILE), |w| {
+            serde_json::to_writer(w, state).map_err(std::io::Error::other)
+        });
+        match written {
             Ok(()) => {
                 self.inv.dirty = false;
                 self.counters.state_saves += 1;

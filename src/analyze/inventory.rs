@@ -196,55 +196,126 @@ fn insert_capped(set: &mut BTreeSet<String>, v: &str) -> bool {
     true
 }
 
-/// Distinct client addresses of an endpoint: a hash set (a call's membership test is one
-/// probe, where a tree walks several nodes), written sorted so state files are stable.
+/// Distinct client addresses of an endpoint, as sorted integers per family: 4 bytes per
+/// IPv4 address where a hash set of `IpAddr` took about 35 (three copies per endpoint, in
+/// the worker's sums, the held calls and the inventory, made discovery's resident memory
+/// a fifth of the sensor's), a membership test is a binary search of at most 8 steps, and
+/// the state file gets them in order without sorting.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ClientSet(std::collections::HashSet<IpAddr, foldhash::fast::FixedState>);
+pub struct ClientSet {
+    v4: Vec<u32>,
+    v6: Vec<u128>,
+}
+
+/// Inserts `k` into the sorted `v`; false when it was there.
+fn insert_sorted<K: Ord + Copy>(v: &mut Vec<K>, k: K) -> bool {
+    match v.binary_search(&k) {
+        Ok(_) => false,
+        Err(i) => {
+            v.insert(i, k);
+            true
+        }
+    }
+}
+
+/// The union of two sorted, duplicate-free lists.
+fn union_sorted<K: Ord + Copy>(a: &[K], b: &[K]) -> Vec<K> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => {
+                out.push(x);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(x);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(a.get(i..).unwrap_or_default());
+    out.extend_from_slice(b.get(j..).unwrap_or_default());
+    out
+}
 
 impl ClientSet {
     pub fn contains(&self, ip: &IpAddr) -> bool {
-        self.0.contains(ip)
+        match ip {
+            IpAddr::V4(a) => self.v4.binary_search(&u32::from(*a)).is_ok(),
+            IpAddr::V6(a) => self.v6.binary_search(&u128::from(*a)).is_ok(),
+        }
     }
 
+    /// Adds `ip`; false when it was there.
     pub fn insert(&mut self, ip: IpAddr) -> bool {
-        self.0.insert(ip)
+        match ip {
+            IpAddr::V4(a) => insert_sorted(&mut self.v4, u32::from(a)),
+            IpAddr::V6(a) => insert_sorted(&mut self.v6, u128::from(a)),
+        }
+    }
+
+    /// Adds every address of `other` (no cap: the caller checks the sizes first).
+    pub fn extend(&mut self, other: &ClientSet) {
+        if !other.v4.is_empty() {
+            self.v4 = union_sorted(&self.v4, &other.v4);
+        }
+        if !other.v6.is_empty() {
+            self.v6 = union_sorted(&self.v6, &other.v6);
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.v4.len() + self.v6.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.v4.is_empty() && self.v6.is_empty()
     }
 
     /// The addresses, sorted (in `IpAddr` order: IPv4 first, each family by its bits).
     pub fn sorted(&self) -> Vec<IpAddr> {
-        let mut v: Vec<IpAddr> = self.0.iter().copied().collect();
-        // By an integer key: comparing `IpAddr`s octet by octet took most of a state save.
-        v.sort_unstable_by_key(|ip| match ip {
-            IpAddr::V4(a) => (false, u128::from(u32::from(*a))),
-            IpAddr::V6(a) => (true, u128::from(*a)),
-        });
-        v
+        let v4 = self
+            .v4
+            .iter()
+            .map(|&a| IpAddr::from(std::net::Ipv4Addr::from(a)));
+        let v6 = self
+            .v6
+            .iter()
+            .map(|&a| IpAddr::from(std::net::Ipv6Addr::from(a)));
+        v4.chain(v6).collect()
     }
 }
 
 impl Serialize for ClientSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let ips = self.sorted();
-        let mut seq = s.serialize_seq(Some(ips.len()))?;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
         let mut buf = [0u8; 15];
-        for ip in &ips {
-            match ip {
-                // Written by hand: the formatter took most of a state save's time on the
-                // address lists (a quarter of a million addresses for 1,000 endpoints).
-                IpAddr::V4(a) => seq.serialize_element(ipv4_text(*a, &mut buf))?,
-                IpAddr::V6(_) => seq.serialize_element(ip)?,
-            }
+        // Written by hand: the formatter took most of a state save's time on the address
+        // lists (a quarter of a million addresses for 1,000 endpoints).
+        for &a in &self.v4 {
+            seq.serialize_element(ipv4_text(std::net::Ipv4Addr::from(a), &mut buf))?;
+        }
+        for &a in &self.v6 {
+            seq.serialize_element(&std::net::Ipv6Addr::from(a))?;
         }
         seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut set = ClientSet::default();
+        for ip in Vec::<IpAddr>::deserialize(d)? {
+            set.insert(ip);
+        }
+        Ok(set)
     }
 }
 
@@ -270,13 +341,6 @@ fn ipv4_text(a: std::net::Ipv4Addr, buf: &mut [u8; 15]) -> &str {
     }
     // ASCII digits and dots only.
     std::str::from_utf8(&buf[..n]).unwrap_or_default()
-}
-
-impl<'de> Deserialize<'de> for ClientSet {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Vec::<IpAddr>::deserialize(d)?;
-        Ok(ClientSet(v.into_iter().collect()))
-    }
 }
 
 /// Everything known about one endpoint (host, method, template).
@@ -468,9 +532,10 @@ impl Fold for EndpointStats {
         }
         self.clients_over_cap += o.clients_over_cap;
         if self.clients.len() + o.clients.len() <= MAX_CLIENTS {
-            self.clients.0.extend(o.clients.0);
+            self.clients.extend(&o.clients);
         } else {
-            // Sorted, so which addresses fit under the cap does not depend on hashing.
+            // In address order, so which addresses fit under the cap does not depend on
+            // how the calls were spread over workers and flushes.
             for ip in o.clients.sorted() {
                 if self.clients.len() < MAX_CLIENTS {
                     self.clients.insert(ip);
@@ -829,6 +894,34 @@ mod tests {
         let mut want = ips.clone();
         want.sort_unstable();
         assert_eq!(set.sorted(), want);
+        assert!(ips.iter().all(|ip| set.contains(ip)));
+        assert!(!set.contains(&"10.0.0.3".parse().unwrap()));
+        assert!(!set.insert(ips[0]));
+        // A union is the addresses of both, once each, in order.
+        let mut a = ClientSet::default();
+        let mut b = ClientSet::default();
+        for (i, ip) in ips.iter().enumerate() {
+            if i % 2 == 0 {
+                a.insert(*ip);
+            }
+            if i % 3 == 0 {
+                b.insert(*ip);
+            }
+        }
+        a.extend(&b);
+        let mut both: Vec<IpAddr> = ips
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 0 || i % 3 == 0)
+            .map(|(_, ip)| *ip)
+            .collect();
+        both.sort_unstable();
+        assert_eq!(a.sorted(), both);
+        // Written and read back as the sorted list of addresses.
+        let text = serde_json::to_string(&set).unwrap();
+        let strings: Vec<String> = want.iter().map(|ip| ip.to_string()).collect();
+        assert_eq!(text, serde_json::to_string(&strings).unwrap());
+        assert_eq!(serde_json::from_str::<ClientSet>(&text).unwrap(), set);
     }
 
     #[test]
