@@ -156,21 +156,18 @@ impl Latencies {
             }
         }
     }
-
-    fn pairs(&self) -> Vec<(u64, u64)> {
-        match &self.hist {
-            Some(h) => h
-                .iter_recorded()
-                .map(|b| (b.value_iterated_to(), u64::from(b.count_at_value())))
-                .collect(),
-            None => self.small.iter().map(|&v| (u64::from(v), 1)).collect(),
-        }
-    }
 }
 
 impl Serialize for Latencies {
+    /// (value, count) pairs, written as they are read (no list of them is made first).
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.pairs().serialize(s)
+        match &self.hist {
+            Some(h) => s.collect_seq(
+                h.iter_recorded()
+                    .map(|b| (b.value_iterated_to(), u64::from(b.count_at_value()))),
+            ),
+            None => s.collect_seq(self.small.iter().map(|&v| (u64::from(v), 1u64))),
+        }
     }
 }
 
@@ -868,6 +865,28 @@ mod tests {
             let a = std::net::Ipv4Addr::from(v);
             assert_eq!(ipv4_text(a, &mut buf), a.to_string());
         }
+    }
+
+    #[test]
+    fn latencies_are_written_as_value_count_pairs() {
+        let mut l = Latencies::default();
+        for v in [5u64, 7, 5] {
+            l.record(v);
+        }
+        assert_eq!(serde_json::to_string(&l).unwrap(), "[[5,1],[7,1],[5,1]]");
+        // Past the inline values, the histogram's buckets.
+        let mut h = Latencies::default();
+        for i in 0..300u64 {
+            h.record(100 + i % 3 * 1000);
+        }
+        let text = serde_json::to_string(&h).unwrap();
+        let pairs: Vec<(u64, u64)> = serde_json::from_str(&text).unwrap();
+        assert_eq!(pairs.len(), 3);
+        assert_eq!(pairs.iter().map(|p| p.1).sum::<u64>(), 300);
+        let back: Latencies = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.count(), 300);
+        assert_eq!(back.quantile(0.5), h.quantile(0.5));
+        assert_eq!(back.quantile(0.99), h.quantile(0.99));
     }
 
     #[test]
