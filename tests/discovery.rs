@@ -396,3 +396,48 @@ fn a_large_replay_learns_the_same_inventory_on_every_run() {
         assert!(e == first, "--workers {workers} learned another inventory");
     }
 }
+
+/// Endpoints of an exported inventory with at least one response body schema.
+fn with_response_schemas(dir: &Path) -> usize {
+    let doc: Value =
+        serde_json::from_str(&inventory(dir, &["export", "--format", "json"])).expect("json");
+    doc["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .filter(|e| {
+            e["response_schemas"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
+        })
+        .count()
+}
+
+#[test]
+fn body_shape_sampling_rates_are_configurable() {
+    let files = [capture("api-discovery.pcap")];
+    let default = tempfile::tempdir().expect("temp dir");
+    replay_in(default.path(), &files, &[]);
+    let every = tempfile::tempdir().expect("temp dir");
+    let cfg = every.path().join("apitap.toml");
+    std::fs::write(
+        &cfg,
+        "[discovery]\nschema_sample_every = 1\nschema_small_every = 1\n",
+    )
+    .expect("write config");
+    let state = every.path().join("state");
+    replay_in(&state, &files, &["-c", cfg.to_str().expect("utf-8")]);
+    // One transaction in 64 by default; every one here: more endpoints get a schema.
+    let (sampled, all) = (
+        with_response_schemas(default.path()),
+        with_response_schemas(&state),
+    );
+    assert!(
+        all > sampled,
+        "{all} endpoints with schemas against {sampled}"
+    );
+    std::fs::write(&cfg, "[discovery]\nschema_small_every = 0\n").expect("write config");
+    let run = replay(&files, &["-c", cfg.to_str().expect("utf-8")]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("schema_small_every"), "{}", run.stderr);
+}

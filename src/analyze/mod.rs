@@ -62,6 +62,14 @@ pub struct DiscoveryConfig {
     /// An endpoint not called for this long is reported dormant (default 7 days).
     #[serde(with = "crate::config::duration")]
     pub dormant_after: Duration,
+    /// One transaction in this many has its JSON bodies read for their shape, chosen by a
+    /// hash of the transaction so that the inventory does not depend on the number of
+    /// workers (default 64; 1 reads every body: schemas complete sooner, at more cost).
+    pub schema_sample_every: u64,
+    /// Request bodies and error response bodies of at most 2 KiB (cheap, and what drift
+    /// findings compare): one transaction in this many (default 8), every one for an
+    /// endpoint a spec documents.
+    pub schema_small_every: u64,
     /// Path learning thresholds and limits (`[discovery.templates]`).
     pub templates: TemplateConfig,
 }
@@ -81,6 +89,8 @@ impl Default for DiscoveryConfig {
                 .collect(),
             trusted_proxies: Vec::new(),
             dormant_after: Duration::from_secs(7 * 24 * 3600),
+            schema_sample_every: 64,
+            schema_small_every: 8,
             templates: TemplateConfig::default(),
         }
     }

@@ -442,6 +442,15 @@ impl Config {
             format!("{:?}/{:?}", discovery.interval, discovery.state_interval),
             "interval and state_interval must be more than 0",
         )?;
+        check(
+            discovery.schema_sample_every >= 1 && discovery.schema_small_every >= 1,
+            "discovery.schema_sample_every",
+            format!(
+                "{}/{}",
+                discovery.schema_sample_every, discovery.schema_small_every
+            ),
+            "schema_sample_every and schema_small_every must be at least 1",
+        )?;
         let t = &discovery.templates;
         check(
             t.param_threshold >= 2

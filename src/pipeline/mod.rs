@@ -689,6 +689,9 @@ struct Analyzer {
     enabled: bool,
     /// (endpoint, body shape fingerprint) pairs whose schema this worker already sent.
     shapes: std::collections::HashSet<(u64, u64)>,
+    /// `[discovery] schema_sample_every` and `schema_small_every` (validated: at least 1).
+    schema_sample_every: u64,
+    schema_small_every: u64,
     /// Header names that carry API keys (lower case), so that the credential itself is not
     /// also reported as sensitive data.
     api_key_headers: Vec<String>,
@@ -697,16 +700,14 @@ struct Analyzer {
 /// Shape fingerprints a worker remembers (cleared when full).
 const SHAPES_SEEN: usize = 65_536;
 
-/// Body shapes are read for one transaction in `SCHEMA_SAMPLE_EVERY` and, among request
-/// bodies and error response bodies of at most `SCHEMA_ALWAYS` bytes (cheap, and what drift
-/// checks need), for every one of a documented endpoint and one in `SCHEMA_SMALL_EVERY`
-/// of the others. Transactions are chosen by a hash of (flow id, tx id), so the
-/// inventory's body shapes are the same whatever the number of workers. A shape is
-/// fingerprinted first and built only when the worker has not seen it for the endpoint,
-/// which does not change the union either.
+/// Body shapes are read for one transaction in `[discovery] schema_sample_every` and,
+/// among request bodies and error response bodies of at most `SCHEMA_ALWAYS` bytes (cheap,
+/// and what drift checks need), for every one of a documented endpoint and one in
+/// `schema_small_every` of the others. Transactions are chosen by a hash of (flow id, tx
+/// id), so the inventory's body shapes are the same whatever the number of workers. A
+/// shape is fingerprinted first and built only when the worker has not seen it for the
+/// endpoint, which does not change the union either.
 const SCHEMA_ALWAYS: usize = 2048;
-const SCHEMA_SAMPLE_EVERY: u64 = 64;
-const SCHEMA_SMALL_EVERY: u64 = 8;
 /// Bodies larger than this are not parsed for their shape.
 const SCHEMA_MAX_BODY: usize = 256 << 10;
 
@@ -761,10 +762,10 @@ impl Analyzer {
         let resp = tx.response.as_ref();
         let (request_content_type, response_content_type) = content_types;
         let pick = foldhash::fast::FixedState::with_seed(0x5c4e).hash_one((flow_id, tx.tx_id));
-        let sample = pick % SCHEMA_SAMPLE_EVERY == 0;
+        let sample = pick % self.schema_sample_every == 0;
         // Small request and error bodies: every one for a documented endpoint (drift
-        // findings need each field), one in `SCHEMA_SMALL_EVERY` otherwise.
-        let small_pick = from_spec || pick % SCHEMA_SMALL_EVERY == 0;
+        // findings need each field), one in `schema_small_every` otherwise.
+        let small_pick = from_spec || pick % self.schema_small_every == 0;
         let small = |b: &crate::http::Body| b.data.len() <= SCHEMA_ALWAYS;
         let ep_hash = Aggregate::key_hash(&req.method, host, &key, from_spec);
         // `slot`: 0 for the request body, else the response status (shapes are kept per
@@ -902,6 +903,8 @@ impl Worker {
                 agg: Aggregate::default(),
                 enabled: cfg.discovery.enabled,
                 shapes: std::collections::HashSet::new(),
+                schema_sample_every: cfg.discovery.schema_sample_every.max(1),
+                schema_small_every: cfg.discovery.schema_small_every.max(1),
                 api_key_headers: crate::analyze::auth::DEFAULT_API_KEY_HEADERS
                     .iter()
                     .map(|h| h.to_string())
