@@ -413,6 +413,9 @@ fn with_response_schemas(dir: &Path) -> usize {
         .count()
 }
 
+/// A config that reads the shape of every JSON body.
+const EVERY_BODY: &str = "[discovery]\nschema_sample_every = 1\nschema_small_every = 1\n";
+
 #[test]
 fn body_shape_sampling_rates_are_configurable() {
     let files = [capture("api-discovery.pcap")];
@@ -420,11 +423,7 @@ fn body_shape_sampling_rates_are_configurable() {
     replay_in(default.path(), &files, &[]);
     let every = tempfile::tempdir().expect("temp dir");
     let cfg = every.path().join("apitap.toml");
-    std::fs::write(
-        &cfg,
-        "[discovery]\nschema_sample_every = 1\nschema_small_every = 1\n",
-    )
-    .expect("write config");
+    std::fs::write(&cfg, EVERY_BODY).expect("write config");
     let state = every.path().join("state");
     replay_in(&state, &files, &["-c", cfg.to_str().expect("utf-8")]);
     // One transaction in 64 by default; every one here: more endpoints get a schema.
