@@ -508,13 +508,13 @@ impl Fold for EndpointStats {
         }
         if let Some(sc) = o.request_schema {
             match &mut self.request_schema {
-                Some(m) => m.merge(&sc),
+                Some(m) => m.merge_owned(sc),
                 None => self.request_schema = Some(sc),
             }
         }
         for (st, sc) in o.response_schemas {
             if let Some(m) = self.response_schemas.get_mut(&st) {
-                m.merge(&sc);
+                m.merge_owned(sc);
             } else if self.response_schemas.len() < MAX_SCHEMA_STATUSES {
                 self.response_schemas.insert(st, sc);
             } else {
