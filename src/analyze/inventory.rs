@@ -308,10 +308,19 @@ impl Serialize for ClientSet {
 
 impl<'de> Deserialize<'de> for ClientSet {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Sorted once (a state file is input: inserting one by one would be quadratic in a
+        // list that nothing bounds there).
         let mut set = ClientSet::default();
         for ip in Vec::<IpAddr>::deserialize(d)? {
-            set.insert(ip);
+            match ip {
+                IpAddr::V4(a) => set.v4.push(u32::from(a)),
+                IpAddr::V6(a) => set.v6.push(u128::from(a)),
+            }
         }
+        set.v4.sort_unstable();
+        set.v4.dedup();
+        set.v6.sort_unstable();
+        set.v6.dedup();
         Ok(set)
     }
 }
@@ -941,6 +950,15 @@ mod tests {
         let strings: Vec<String> = want.iter().map(|ip| ip.to_string()).collect();
         assert_eq!(text, serde_json::to_string(&strings).unwrap());
         assert_eq!(serde_json::from_str::<ClientSet>(&text).unwrap(), set);
+        // A state file in any order, with repeats, reads as the set.
+        let messy: ClientSet =
+            serde_json::from_str(r#"["10.0.0.9","::1","10.0.0.2","10.0.0.9","::1"]"#).unwrap();
+        assert_eq!(messy.len(), 3);
+        assert_eq!(
+            serde_json::to_string(&messy).unwrap(),
+            r#"["10.0.0.2","10.0.0.9","::1"]"#
+        );
+        assert!(messy.contains(&"10.0.0.9".parse().unwrap()));
     }
 
     #[test]
