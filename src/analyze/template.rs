@@ -827,13 +827,16 @@ const CLASSIFY_MEMO: usize = 4096;
 const CLASSIFY_MEMO_LEN: usize = 48;
 
 /// What the stateless rules say of a segment without a digit.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct SegmentFacts {
     kind: Option<Kind>,
     /// [`is_protected`] with no extra words, at depth 1 and deeper (depth 0 is always
     /// protected, and no other depth changes the verdict).
     protected_shallow: bool,
     protected_deep: bool,
+    /// [`base_name`] of a parameter below this segment (of any kind but a date or an
+    /// e-mail address, whose names do not depend on the parent).
+    base: std::rc::Rc<str>,
 }
 
 thread_local! {
@@ -849,7 +852,7 @@ fn segment_facts(seg: &str) -> Option<SegmentFacts> {
     if seg.len() > CLASSIFY_MEMO_LEN || seg.bytes().any(|c| c.is_ascii_digit()) {
         return None;
     }
-    let hit = SEGMENT_FACTS.with(|m| m.try_borrow().ok()?.get(seg).copied());
+    let hit = SEGMENT_FACTS.with(|m| m.try_borrow().ok()?.get(seg).cloned());
     if hit.is_some() {
         return hit;
     }
@@ -857,13 +860,14 @@ fn segment_facts(seg: &str) -> Option<SegmentFacts> {
         kind: classify(seg),
         protected_shallow: is_protected(seg, 1, &[]),
         protected_deep: is_protected(seg, 2, &[]),
+        base: base_name(Some(seg), None).into(),
     };
     SEGMENT_FACTS.with(|m| {
         if let Ok(mut m) = m.try_borrow_mut() {
             if m.len() >= CLASSIFY_MEMO {
                 m.clear();
             }
-            m.insert(seg.into(), facts);
+            m.insert(seg.into(), facts.clone());
         }
     });
     Some(facts)
@@ -1307,10 +1311,14 @@ impl<T: Fold> PathTrie<T> {
         // known trie).
         let mut names = NameRanges::default();
         let mut parent_lit: Option<&'a str> = None;
+        // The base name of a parameter below `parent_lit`, when it was a remembered word
+        // off the trie (its facts hold it).
+        let mut parent_base: Option<std::rc::Rc<str>> = None;
         let mut depth = 0usize;
         let mut segs = segments(path);
         while let Some(seg) = segs.next() {
             let last = segs.at_end();
+            let base_of_parent = parent_base.take();
             if !seg.starts_with('/') {
                 out.push('/');
             }
@@ -1361,7 +1369,12 @@ impl<T: Fold> PathTrie<T> {
                         && !is_version_after(parent_lit, seg)
                     {
                         if let Some(kind) = kind_with(facts.as_ref(), seg) {
-                            let base = base_name_cached(parent_lit, Some(kind));
+                            let base = match (kind, base_of_parent) {
+                                (Kind::Date | Kind::Email, _) | (_, None) => {
+                                    base_name_cached(parent_lit, Some(kind))
+                                }
+                                (_, Some(base)) => base,
+                            };
                             push_unique_name(&mut out, &mut names, &base);
                             parent_lit = None;
                             depth += 1;
@@ -1370,6 +1383,7 @@ impl<T: Fold> PathTrie<T> {
                     }
                     out.push_str(shown(seg));
                     parent_lit = Some(seg);
+                    parent_base = facts.map(|f| f.base);
                 }
             }
             depth += 1;
