@@ -182,7 +182,7 @@ impl<'de> Deserialize<'de> for Latencies {
     }
 }
 
-fn insert_capped(set: &mut BTreeSet<String>, v: &str) -> bool {
+pub(super) fn insert_capped(set: &mut BTreeSet<String>, v: &str) -> bool {
     if set.contains(v) {
         return true;
     }
@@ -265,6 +265,14 @@ impl ClientSet {
         if !other.v6.is_empty() {
             self.v6 = union_sorted(&self.v6, &other.v6);
         }
+    }
+
+    /// The set of `v4` and `v6`, addresses given in any order, each once.
+    pub(super) fn from_distinct(mut v4: Vec<u32>, mut v6: Vec<u128>) -> ClientSet {
+        v4.sort_unstable();
+        v6.sort_unstable();
+        debug_assert!(v4.windows(2).all(|w| w[0] < w[1]) && v6.windows(2).all(|w| w[0] < w[1]));
+        ClientSet { v4, v6 }
     }
 
     pub fn len(&self) -> usize {
@@ -406,20 +414,9 @@ fn merge_response_schema(map: &mut BTreeMap<u16, Schema>, status: u16, s: &Schem
 
 impl EndpointStats {
     pub fn add(&mut self, r: &TxRecord) {
-        let tx = (r.ts, r.flow_id, r.tx_id);
-        if self.calls == 0 || tx < self.first_tx {
-            self.first_tx = tx;
-        }
-        if self.calls == 0 || r.ts < self.first_seen {
-            self.first_seen = r.ts;
-        }
-        self.last_seen = self.last_seen.max(r.ts);
-        self.calls += 1;
+        self.add_call(r);
         if let Some(s) = r.status {
             *self.status_counts.entry(s).or_default() += 1;
-        }
-        if let Some(l) = r.latency_us {
-            self.latency_us.record(l);
         }
         let mut over = 0;
         for (set, v) in [
@@ -443,21 +440,7 @@ impl EndpointStats {
         for t in &r.sensitive_types {
             over += u64::from(!insert_capped(&mut self.sensitive_types, t));
         }
-        if let Some(sc) = &r.request_schema {
-            merge_schema(&mut self.request_schema, sc);
-        }
-        if let (Some(sc), Some(st)) = (&r.response_schema, r.status) {
-            over += u64::from(!merge_response_schema(&mut self.response_schemas, st, sc));
-        }
         self.names_over_cap += over;
-        for f in &r.findings {
-            if !posture::observe(&mut self.findings, f, tx) {
-                self.posture_over_cap += 1;
-            }
-        }
-        if let Some(fp) = r.credential {
-            posture::sample_credential(&mut self.credentials, fp, tx);
-        }
         if let Some(ip) = r.client {
             if r.client_internal {
                 self.internal_clients = true;
@@ -470,6 +453,45 @@ impl EndpointStats {
             } else if !self.clients.contains(&ip) {
                 self.clients_over_cap += 1;
             }
+        }
+        self.add_rare(r);
+    }
+
+    /// The part of [`EndpointStats::add`] every call changes in place: times, the count
+    /// and the latency.
+    pub(super) fn add_call(&mut self, r: &TxRecord) {
+        let tx = (r.ts, r.flow_id, r.tx_id);
+        if self.calls == 0 || tx < self.first_tx {
+            self.first_tx = tx;
+        }
+        if self.calls == 0 || r.ts < self.first_seen {
+            self.first_seen = r.ts;
+        }
+        self.last_seen = self.last_seen.max(r.ts);
+        self.calls += 1;
+        if let Some(l) = r.latency_us {
+            self.latency_us.record(l);
+        }
+    }
+
+    /// The part of [`EndpointStats::add`] that few calls carry: body shapes (sampled),
+    /// posture observations and credentials.
+    pub(super) fn add_rare(&mut self, r: &TxRecord) {
+        let tx = (r.ts, r.flow_id, r.tx_id);
+        if let Some(sc) = &r.request_schema {
+            merge_schema(&mut self.request_schema, sc);
+        }
+        if let (Some(sc), Some(st)) = (&r.response_schema, r.status) {
+            self.names_over_cap +=
+                u64::from(!merge_response_schema(&mut self.response_schemas, st, sc));
+        }
+        for f in &r.findings {
+            if !posture::observe(&mut self.findings, f, tx) {
+                self.posture_over_cap += 1;
+            }
+        }
+        if let Some(fp) = r.credential {
+            posture::sample_credential(&mut self.credentials, fp, tx);
         }
     }
 
@@ -564,89 +586,6 @@ pub struct Partial {
     pub path: String,
     pub from_spec: bool,
     pub stats: EndpointStats,
-}
-
-/// Keys summed per worker before a flush (bounded: the worker flushes when it is full).
-pub const AGGREGATE_KEYS: usize = 4096;
-
-/// One worker's calls since its last flush, summed per (host, method, canonical path): the
-/// discovery owner then does per-key rather than per-call work. Summing is the same
-/// [`Fold`] the inventory uses, so the result does not depend on how calls were grouped.
-#[derive(Debug, Default)]
-pub struct Aggregate {
-    /// Keyed by a hash of (method, host, path, from spec); a bucket holds the (rare)
-    /// colliding keys, so adding a call to a known key allocates nothing.
-    map: std::collections::HashMap<u64, Vec<Partial>, foldhash::fast::FixedState>,
-    len: usize,
-}
-
-impl Aggregate {
-    /// The key hash [`Aggregate::add`] wants for a call (callers may reuse it for their own
-    /// per-endpoint bookkeeping).
-    pub fn key_hash(method: &str, host: &str, path: &str, from_spec: bool) -> u64 {
-        use std::hash::BuildHasher;
-        foldhash::fast::FixedState::with_seed(0xa66e).hash_one((method, host, path, from_spec))
-    }
-
-    /// Adds one call; `path` is its canonical path or spec template and `hash` is
-    /// [`Aggregate::key_hash`] of the key.
-    pub fn add(&mut self, r: &TxRecord, path: &str, from_spec: bool, hash: u64) {
-        let bucket = self.map.entry(hash).or_default();
-        let i = match bucket.iter().position(|p| {
-            p.from_spec == from_spec && p.path == path && p.host == r.host && p.method == r.method
-        }) {
-            Some(i) => i,
-            None => {
-                bucket.push(Partial {
-                    host: r.host.to_string(),
-                    method: r.method.to_string(),
-                    path: path.to_string(),
-                    from_spec,
-                    stats: EndpointStats::default(),
-                });
-                self.len += 1;
-                bucket.len() - 1
-            }
-        };
-        if let Some(p) = bucket.get_mut(i) {
-            p.stats.add(r);
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Everything summed so far, leaving the aggregate empty (with room for as many keys).
-    pub fn take(&mut self) -> Calls {
-        self.len = 0;
-        let room = self.map.len();
-        Calls(std::mem::replace(
-            &mut self.map,
-            std::collections::HashMap::with_capacity_and_hasher(room, Default::default()),
-        ))
-    }
-}
-
-/// One worker's summed calls as handed to the discovery owner: the table itself moves, so
-/// a flush copies nothing. (Collecting the entries into one list allocated about a
-/// megabyte of fresh memory per flush, which profiles showed as page clearing.)
-#[derive(Debug, Default)]
-pub struct Calls(std::collections::HashMap<u64, Vec<Partial>, foldhash::fast::FixedState>);
-
-impl Calls {
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The summed calls, one per key, in no particular order.
-    pub fn into_partials(self) -> impl Iterator<Item = Partial> {
-        self.0.into_values().flatten()
-    }
 }
 
 /// Identifies an endpoint.

@@ -10,6 +10,7 @@
 //! templates from every worker's calls, keeps the inventory and raises API findings. Nothing
 //! on the packet path locks: shapes and specs are immutable `Arc`s, swapped by message.
 
+pub mod aggregate;
 pub mod auth;
 pub mod discovery;
 pub mod exposure;

@@ -30,10 +30,11 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
+use crate::analyze::aggregate::{Aggregate, Calls};
 use crate::analyze::discovery::{Discovery, DiscoveryError};
 use crate::analyze::exposure::{self, parse_cidrs};
 use crate::analyze::inspect::{InspectSetup, Inspection, Inspector, KeyError, RedactionKey};
-use crate::analyze::inventory::{Aggregate, Calls, Partial, TxRecord, AGGREGATE_KEYS};
+use crate::analyze::inventory::{Partial, TxRecord};
 use crate::analyze::posture;
 use crate::analyze::spec::{SpecError, SpecSet};
 use crate::analyze::template::{Fold, PathTrie};
@@ -1176,7 +1177,7 @@ impl Worker {
                 emit.line(&flow_event(sensor, &key, &flow, reason), report);
             }
         }
-        let full = self.analyzer.agg.len() >= AGGREGATE_KEYS;
+        let full = self.analyzer.agg.is_full();
         if self.emit.out.len() >= EVENT_CHUNK || full {
             self.send_events(full);
         }

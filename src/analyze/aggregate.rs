@@ -1,0 +1,575 @@
+//! Stage 6 (analyze, on each worker): a worker's calls summed per endpoint key between two
+//! hand-overs to the discovery owner ([`Aggregate`]), then handed over whole ([`Calls`]).
+//!
+//! Every API call passes through [`Aggregate::add`], whose data the packet path pushes out
+//! of cache between two calls of the same endpoint: it is laid out so that a call touches
+//! few cache lines. The key is one allocation, compared in place; statuses and name sets
+//! (content types, schemes, query parameters, data types) are small inline arrays, names
+//! as ids of a per-aggregate table rather than strings in trees; client addresses are an
+//! unsorted list scanned in order. The owner turns them into [`EndpointStats`] when it
+//! takes the calls ([`Calls::into_partials`]), off the worker's thread.
+//!
+//! Guarantees: the [`Partial`]s are exactly those [`EndpointStats::add`] makes of the same
+//! calls (caps and their counts included; a property test holds the two together); memory
+//! is bounded: the worker hands over when [`Aggregate::is_full`] ([`AGGREGATE_KEYS`] keys
+//! or [`AGGREGATE_NAMES`] distinct names).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use foldhash::fast::FixedState;
+
+use super::inventory::{ClientSet, EndpointStats, Partial, TxRecord, MAX_CLIENTS, MAX_NAMES};
+
+/// Keys summed per worker before a hand-over (bounded: the worker hands over when full).
+pub const AGGREGATE_KEYS: usize = 4096;
+/// Distinct names (content types, schemes, query parameters, data types) an aggregate
+/// holds before the worker hands it over.
+pub const AGGREGATE_NAMES: usize = 65_536;
+
+/// A set of name ids, capped at [`MAX_NAMES`]: the first few in place.
+#[derive(Debug, Default)]
+struct IdSet {
+    first: [u32; 3],
+    len: usize,
+    more: Vec<u32>,
+}
+
+impl IdSet {
+    fn contains(&self, id: u32) -> bool {
+        let n = self.len.min(self.first.len());
+        self.first.iter().take(n).any(|&x| x == id) || self.more.contains(&id)
+    }
+
+    /// [`super::inventory::insert_capped`] for ids: false when the set is full and `id`
+    /// not in it.
+    fn insert_capped(&mut self, id: u32) -> bool {
+        if self.contains(id) {
+            return true;
+        }
+        if self.len >= MAX_NAMES {
+            return false;
+        }
+        match self.first.get_mut(self.len) {
+            Some(slot) => *slot = id,
+            None => self.more.push(id),
+        }
+        self.len += 1;
+        true
+    }
+
+    fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        let n = self.len.min(self.first.len());
+        self.first
+            .iter()
+            .take(n)
+            .copied()
+            .chain(self.more.iter().copied())
+    }
+}
+
+/// Name sets of a [`Slot`], in [`EndpointStats`] order.
+const AUTH: usize = 0;
+const REQUEST_TYPES: usize = 1;
+const RESPONSE_TYPES: usize = 2;
+const QUERY: usize = 3;
+const SENSITIVE: usize = 4;
+
+/// Status counts kept in place (others go to the stats' map).
+const INLINE_STATUSES: usize = 4;
+
+/// What every call changes besides the times and latency, laid out for the per-call path.
+#[derive(Debug, Default)]
+struct Tally {
+    statuses: [(u16, u64); INLINE_STATUSES],
+    n_statuses: usize,
+    names: [IdSet; 5],
+    names_over_cap: u64,
+    /// Distinct client addresses, in the order first seen.
+    v4: Vec<u32>,
+    v6: Vec<u128>,
+    clients_over_cap: u64,
+    public_clients: bool,
+    internal_clients: bool,
+}
+
+/// One key's calls: the key (method, host and path in one allocation), what every call
+/// changes, and the stats for the rest.
+#[derive(Debug)]
+struct Slot {
+    key: Box<str>,
+    method_len: usize,
+    host_len: usize,
+    from_spec: bool,
+    tally: Tally,
+    stats: EndpointStats,
+}
+
+impl Slot {
+    fn is(&self, method: &str, host: &str, path: &str, from_spec: bool) -> bool {
+        let k = self.key.as_bytes();
+        self.from_spec == from_spec
+            && self.method_len == method.len()
+            && self.host_len == host.len()
+            && k.len() == method.len() + host.len() + path.len()
+            && k.get(..method.len()) == Some(method.as_bytes())
+            && k.get(method.len()..method.len() + host.len()) == Some(host.as_bytes())
+            && k.get(method.len() + host.len()..) == Some(path.as_bytes())
+    }
+
+    fn new(method: &str, host: &str, path: &str, from_spec: bool) -> Slot {
+        let mut key = String::with_capacity(method.len() + host.len() + path.len());
+        key.push_str(method);
+        key.push_str(host);
+        key.push_str(path);
+        Slot {
+            key: key.into_boxed_str(),
+            method_len: method.len(),
+            host_len: host.len(),
+            from_spec,
+            tally: Tally::default(),
+            stats: EndpointStats::default(),
+        }
+    }
+
+    /// The calls as [`EndpointStats::add`] would have summed them; `names` by id.
+    fn into_partial(self, names: &[Box<str>]) -> Partial {
+        let Slot {
+            key,
+            method_len,
+            host_len,
+            from_spec,
+            tally,
+            mut stats,
+        } = self;
+        let key = key.as_ref();
+        let (method, rest) = key.split_at(method_len.min(key.len()));
+        let (host, path) = rest.split_at(host_len.min(rest.len()));
+        let n = tally.n_statuses.min(INLINE_STATUSES);
+        for &(s, c) in tally.statuses.iter().take(n) {
+            *stats.status_counts.entry(s).or_default() += c;
+        }
+        let [auth, request_types, response_types, query, sensitive] = tally.names;
+        for (set, ids) in [
+            (&mut stats.auth_schemes, auth),
+            (&mut stats.request_content_types, request_types),
+            (&mut stats.response_content_types, response_types),
+            (&mut stats.query_params, query),
+            (&mut stats.sensitive_types, sensitive),
+        ] {
+            for id in ids.ids() {
+                if let Some(name) = names.get(id as usize) {
+                    set.insert(name.to_string());
+                }
+            }
+        }
+        stats.names_over_cap += tally.names_over_cap;
+        stats.clients = ClientSet::from_distinct(tally.v4, tally.v6);
+        stats.clients_over_cap += tally.clients_over_cap;
+        stats.public_clients |= tally.public_clients;
+        stats.internal_clients |= tally.internal_clients;
+        Partial {
+            host: host.to_string(),
+            method: method.to_string(),
+            path: path.to_string(),
+            from_spec,
+            stats,
+        }
+    }
+}
+
+/// The slots of one key hash: colliding keys (rare) after the first.
+#[derive(Debug)]
+struct Bucket {
+    first: Slot,
+    more: Vec<Slot>,
+}
+
+/// One worker's calls since its last hand-over, summed per (host, method, canonical path):
+/// the discovery owner then does per-key rather than per-call work. Summing is the same as
+/// [`EndpointStats::add`], so the result does not depend on how calls were grouped.
+#[derive(Debug, Default)]
+pub struct Aggregate {
+    /// Keyed by a hash of (method, host, path, from spec).
+    map: HashMap<u64, Bucket, FixedState>,
+    /// Name ids (by text).
+    ids: HashMap<Box<str>, u32, FixedState>,
+    len: usize,
+}
+
+impl Aggregate {
+    /// The key hash [`Aggregate::add`] wants for a call (callers may reuse it for their own
+    /// per-endpoint bookkeeping).
+    pub fn key_hash(method: &str, host: &str, path: &str, from_spec: bool) -> u64 {
+        use std::hash::BuildHasher;
+        FixedState::with_seed(0xa66e).hash_one((method, host, path, from_spec))
+    }
+
+    /// Adds one call; `path` is its canonical path or spec template and `hash` is
+    /// [`Aggregate::key_hash`] of the key.
+    pub fn add(&mut self, r: &TxRecord, path: &str, from_spec: bool, hash: u64) {
+        let (method, host) = (r.method.as_ref(), r.host.as_ref());
+        let slot = match self.map.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                self.len += 1;
+                &mut v
+                    .insert(Bucket {
+                        first: Slot::new(method, host, path, from_spec),
+                        more: Vec::new(),
+                    })
+                    .first
+            }
+            std::collections::hash_map::Entry::Occupied(o) => {
+                let b = o.into_mut();
+                if b.first.is(method, host, path, from_spec) {
+                    &mut b.first
+                } else {
+                    let i = match b
+                        .more
+                        .iter()
+                        .position(|s| s.is(method, host, path, from_spec))
+                    {
+                        Some(i) => i,
+                        None => {
+                            self.len += 1;
+                            b.more.push(Slot::new(method, host, path, from_spec));
+                            b.more.len() - 1
+                        }
+                    };
+                    match b.more.get_mut(i) {
+                        Some(s) => s,
+                        None => return,
+                    }
+                }
+            }
+        };
+        slot.stats.add_call(r);
+        let t = &mut slot.tally;
+        if let Some(s) = r.status {
+            let n = t.n_statuses.min(INLINE_STATUSES);
+            match t.statuses.iter_mut().take(n).find(|(x, _)| *x == s) {
+                Some((_, c)) => *c += 1,
+                None => match t.statuses.get_mut(n) {
+                    Some(e) => {
+                        *e = (s, 1);
+                        t.n_statuses += 1;
+                    }
+                    None => *slot.stats.status_counts.entry(s).or_default() += 1,
+                },
+            }
+        }
+        let ids = &mut self.ids;
+        let mut file = |set: usize, name: &str| {
+            let id = match ids.get(name) {
+                Some(&id) => id,
+                None => {
+                    let id = ids.len() as u32;
+                    ids.insert(name.into(), id);
+                    id
+                }
+            };
+            if let Some(s) = t.names.get_mut(set) {
+                if !s.insert_capped(id) {
+                    t.names_over_cap += 1;
+                }
+            }
+        };
+        if let Some(v) = r.auth_scheme.as_deref() {
+            file(AUTH, v);
+        }
+        if let Some(v) = r.request_content_type.as_deref() {
+            file(REQUEST_TYPES, v);
+        }
+        if let Some(v) = r.response_content_type.as_deref() {
+            file(RESPONSE_TYPES, v);
+        }
+        for q in &r.query_params {
+            file(QUERY, q);
+        }
+        for v in &r.sensitive_types {
+            file(SENSITIVE, v);
+        }
+        if let Some(ip) = r.client {
+            if r.client_internal {
+                t.internal_clients = true;
+            } else {
+                t.public_clients = true;
+            }
+            let known = match ip {
+                IpAddr::V4(a) => t.v4.contains(&u32::from(a)),
+                IpAddr::V6(a) => t.v6.contains(&u128::from(a)),
+            };
+            if !known {
+                if t.v4.len() + t.v6.len() < MAX_CLIENTS {
+                    match ip {
+                        IpAddr::V4(a) => t.v4.push(u32::from(a)),
+                        IpAddr::V6(a) => t.v6.push(u128::from(a)),
+                    }
+                } else {
+                    t.clients_over_cap += 1;
+                }
+            }
+        }
+        slot.stats.add_rare(r);
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether the worker should hand the calls over now (the key or name table is full).
+    pub fn is_full(&self) -> bool {
+        self.len >= AGGREGATE_KEYS || self.ids.len() >= AGGREGATE_NAMES
+    }
+
+    /// Everything summed so far, leaving the aggregate empty (with room for as many keys).
+    pub fn take(&mut self) -> Calls {
+        self.len = 0;
+        let room = self.map.len();
+        Calls {
+            map: std::mem::replace(
+                &mut self.map,
+                HashMap::with_capacity_and_hasher(room, FixedState::default()),
+            ),
+            ids: std::mem::take(&mut self.ids),
+        }
+    }
+}
+
+/// One worker's summed calls as handed to the discovery owner: the tables themselves move,
+/// so a hand-over copies nothing on the worker. (Collecting the entries into one list
+/// allocated about a megabyte of fresh memory per flush, which profiles showed as page
+/// clearing.)
+#[derive(Debug, Default)]
+pub struct Calls {
+    map: HashMap<u64, Bucket, FixedState>,
+    ids: HashMap<Box<str>, u32, FixedState>,
+}
+
+impl Calls {
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The summed calls, one per key, in no particular order.
+    pub fn into_partials(self) -> impl Iterator<Item = Partial> {
+        let mut names: Vec<Box<str>> = vec![Box::default(); self.ids.len()];
+        for (name, id) in self.ids {
+            if let Some(slot) = names.get_mut(id as usize) {
+                *slot = name;
+            }
+        }
+        self.map
+            .into_values()
+            .flat_map(|b| std::iter::once(b.first).chain(b.more))
+            .map(move |s| s.into_partial(&names))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn rec(host: &str, method: &str, path: &str, ts: u64) -> TxRecord<'static> {
+        TxRecord {
+            ts,
+            flow_id: ts,
+            tx_id: 0,
+            host: Cow::Owned(host.into()),
+            method: Cow::Owned(method.into()),
+            path: Cow::Owned(path.into()),
+            ..TxRecord::default()
+        }
+    }
+
+    /// The stats of each key as JSON, sorted by key.
+    fn summed(calls: Calls) -> Vec<(String, String, String, bool, serde_json::Value)> {
+        let mut v: Vec<_> = calls
+            .into_partials()
+            .map(|p| {
+                let stats = serde_json::to_value(&p.stats).unwrap();
+                (p.host, p.method, p.path, p.from_spec, stats)
+            })
+            .collect();
+        v.sort_by(|a, b| (&a.0, &a.1, &a.2, a.3).cmp(&(&b.0, &b.1, &b.2, b.3)));
+        v
+    }
+
+    /// The reference: [`EndpointStats::add`] per call, per key.
+    fn reference(
+        recs: &[(TxRecord<'static>, bool)],
+    ) -> Vec<(String, String, String, bool, serde_json::Value)> {
+        let mut m: std::collections::BTreeMap<(String, String, String, bool), EndpointStats> =
+            Default::default();
+        for (r, from_spec) in recs {
+            m.entry((
+                r.host.to_string(),
+                r.method.to_string(),
+                r.path.to_string(),
+                *from_spec,
+            ))
+            .or_default()
+            .add(r);
+        }
+        m.into_iter()
+            .map(|((h, me, p, f), s)| (h, me, p, f, serde_json::to_value(&s).unwrap()))
+            .collect()
+    }
+
+    fn aggregate(
+        recs: &[(TxRecord<'static>, bool)],
+        hash: impl Fn(&TxRecord, bool) -> u64,
+    ) -> Calls {
+        let mut a = Aggregate::default();
+        for (r, from_spec) in recs {
+            a.add(r, &r.path, *from_spec, hash(r, *from_spec));
+        }
+        a.take()
+    }
+
+    #[test]
+    fn keys_that_share_a_hash_stay_apart() {
+        let recs: Vec<_> = [
+            ("h", "GET", "/a"),
+            ("h", "GET", "/b"),
+            ("", "GETh", "/a"),
+            ("h", "GET", "/a"),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, (h, m, p))| (rec(h, m, p, i as u64), i == 3))
+        .collect();
+        let mut a = Aggregate::default();
+        for (r, f) in &recs {
+            a.add(r, &r.path, *f, 7);
+        }
+        assert_eq!(a.len(), 4);
+        assert_eq!(summed(a.take()), reference(&recs));
+    }
+
+    #[test]
+    fn caps_are_counted_as_per_call_adds_count_them() {
+        let mut recs = Vec::new();
+        for i in 0..(MAX_NAMES + 10) {
+            let mut r = rec("h", "GET", "/x", i as u64);
+            r.query_params = vec![format!("q{i}").into(), "page".into()];
+            r.status = Some(200 + (i % 7) as u16);
+            r.client = Some(IpAddr::from([198, 51, (i / 256) as u8, (i % 256) as u8]));
+            recs.push((r, false));
+        }
+        for i in 0..(MAX_CLIENTS + 5) {
+            let mut r = rec("h", "GET", "/x", 1000 + i as u64);
+            r.client = Some(IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, i as u16]));
+            recs.push((r, false));
+        }
+        let calls = aggregate(&recs, |r, f| {
+            Aggregate::key_hash(&r.method, &r.host, &r.path, f)
+        });
+        let got = summed(calls);
+        assert_eq!(got, reference(&recs));
+        let stats = &got[0].4;
+        assert_eq!(stats["query_params"].as_array().unwrap().len(), MAX_NAMES);
+        assert_eq!(stats["names_over_cap"], 11);
+        assert_eq!(stats["clients"].as_array().unwrap().len(), MAX_CLIENTS);
+        // 74 IPv4 and 261 IPv6 addresses, one call each: all past the cap are counted.
+        assert_eq!(stats["clients_over_cap"], (MAX_NAMES + 10 + 5) as u64);
+    }
+
+    #[test]
+    fn the_name_table_bounds_the_aggregate() {
+        let mut a = Aggregate::default();
+        let mut r = rec("h", "GET", "/x", 1);
+        for i in 0..AGGREGATE_NAMES {
+            assert!(!a.is_full());
+            r.query_params = vec![format!("q{i}").into()];
+            a.add(&r, "/x", false, 1);
+        }
+        assert!(a.is_full());
+        assert!(!a.take().is_empty());
+        assert!(!a.is_full() && a.is_empty());
+    }
+
+    fn arb_record() -> impl Strategy<Value = (TxRecord<'static>, bool)> {
+        let name = prop::sample::select(vec![
+            "a",
+            "b",
+            "c",
+            "d",
+            "e",
+            "application/json",
+            "text/html",
+        ]);
+        (
+            (
+                0u64..50,
+                0u64..4,
+                prop::sample::select(vec!["h1", "h2"]),
+                prop::sample::select(vec!["GET", "POST"]),
+            ),
+            (
+                prop::sample::select(vec!["/p", "/q", "/r/{id}"]),
+                any::<bool>(),
+                prop::option::of(prop::sample::select(vec![
+                    200u16, 201, 204, 301, 400, 404, 500, 503,
+                ])),
+            ),
+            (
+                prop::option::of(0u64..10_000),
+                prop::option::of(name.clone()),
+                prop::option::of(name.clone()),
+                prop::option::of(name.clone()),
+            ),
+            (
+                prop::collection::vec(name.clone(), 0..4),
+                prop::collection::vec(name, 0..3),
+            ),
+            (prop::option::of((any::<bool>(), 0u8..12)), any::<bool>()),
+        )
+            .prop_map(
+                |(
+                    (ts, tx, host, method),
+                    (path, from_spec, status),
+                    (latency, auth, req_ct, resp_ct),
+                    (query, sensitive),
+                    (client, internal),
+                )| {
+                    let mut r = rec(host, method, path, ts);
+                    r.tx_id = tx;
+                    r.status = status;
+                    r.latency_us = latency;
+                    r.auth_scheme = auth.map(Cow::Borrowed);
+                    r.request_content_type = req_ct.map(Cow::Borrowed);
+                    r.response_content_type = resp_ct.map(Cow::Borrowed);
+                    r.query_params = query.into_iter().map(Cow::Borrowed).collect();
+                    r.sensitive_types = sensitive.into_iter().map(Cow::Borrowed).collect();
+                    r.client = client.map(|(v6, n)| {
+                        if v6 {
+                            IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, u16::from(n)])
+                        } else {
+                            IpAddr::from([10, 0, 0, n])
+                        }
+                    });
+                    r.client_internal = internal;
+                    (r, from_spec)
+                },
+            )
+    }
+
+    proptest! {
+        /// Summed in the aggregate or call by call, the stats are the same, whatever the
+        /// hash (a constant one puts every key in one bucket).
+        #[test]
+        fn aggregate_sums_as_per_call_adds(recs in prop::collection::vec(arb_record(), 0..80), constant_hash in any::<bool>()) {
+            let calls = aggregate(&recs, |r, f| if constant_hash { 0 } else { Aggregate::key_hash(&r.method, &r.host, &r.path, f) });
+            prop_assert_eq!(summed(calls), reference(&recs));
+        }
+    }
+}
