@@ -19,7 +19,9 @@ use std::net::IpAddr;
 
 use foldhash::fast::FixedState;
 
-use super::inventory::{ClientSet, EndpointStats, Partial, TxRecord, MAX_CLIENTS, MAX_NAMES};
+use super::inventory::{
+    ClientSet, EndpointStats, Latencies, Partial, TxRecord, MAX_CLIENTS, MAX_NAMES,
+};
 
 /// Keys summed per worker before a hand-over (bounded: the worker hands over when full).
 pub const AGGREGATE_KEYS: usize = 4096;
@@ -80,29 +82,38 @@ const INLINE_STATUSES: usize = 4;
 
 /// What every call changes besides the times and latency, laid out for the per-call path.
 #[derive(Debug, Default)]
+#[repr(C)]
 struct Tally {
     statuses: [(u16, u64); INLINE_STATUSES],
     n_statuses: usize,
-    names: [IdSet; 5],
-    names_over_cap: u64,
     /// Distinct client addresses, in the order first seen.
     v4: Vec<u32>,
-    v6: Vec<u128>,
-    clients_over_cap: u64,
     public_clients: bool,
     internal_clients: bool,
+    names: [IdSet; 5],
+    names_over_cap: u64,
+    v6: Vec<u128>,
+    clients_over_cap: u64,
 }
 
 /// One key's calls: the key (method, host and path in one allocation), what every call
-/// changes, and the stats for the rest.
+/// changes (first in memory, so that a call touches a few neighbouring cache lines), and
+/// the stats for the rest, made only for calls that carry it (body shapes, posture
+/// observations, credentials, statuses past the inline ones).
 #[derive(Debug)]
+#[repr(C)]
 struct Slot {
     key: Box<str>,
     method_len: usize,
     host_len: usize,
+    calls: u64,
+    first_seen: u64,
+    last_seen: u64,
+    first_tx: (u64, u64, u64),
+    latency_us: Latencies,
     from_spec: bool,
     tally: Tally,
-    stats: EndpointStats,
+    rest: Option<Box<EndpointStats>>,
 }
 
 impl Slot {
@@ -126,10 +137,35 @@ impl Slot {
             key: key.into_boxed_str(),
             method_len: method.len(),
             host_len: host.len(),
+            calls: 0,
+            first_seen: 0,
+            last_seen: 0,
+            first_tx: (0, 0, 0),
+            latency_us: Latencies::default(),
             from_spec,
             tally: Tally::default(),
-            stats: EndpointStats::default(),
+            rest: None,
         }
+    }
+
+    /// [`EndpointStats::add_call`] on the slot's own fields.
+    fn add_call(&mut self, r: &TxRecord) {
+        let tx = (r.ts, r.flow_id, r.tx_id);
+        if self.calls == 0 || tx < self.first_tx {
+            self.first_tx = tx;
+        }
+        if self.calls == 0 || r.ts < self.first_seen {
+            self.first_seen = r.ts;
+        }
+        self.last_seen = self.last_seen.max(r.ts);
+        self.calls += 1;
+        if let Some(l) = r.latency_us {
+            self.latency_us.record(l);
+        }
+    }
+
+    fn rest(&mut self) -> &mut EndpointStats {
+        self.rest.get_or_insert_with(Box::default)
     }
 
     /// The calls as [`EndpointStats::add`] would have summed them; `names` by id.
@@ -138,10 +174,21 @@ impl Slot {
             key,
             method_len,
             host_len,
+            calls,
+            first_seen,
+            last_seen,
+            first_tx,
+            latency_us,
             from_spec,
             tally,
-            mut stats,
+            rest,
         } = self;
+        let mut stats = rest.map(|b| *b).unwrap_or_default();
+        stats.calls = calls;
+        stats.first_seen = first_seen;
+        stats.last_seen = last_seen;
+        stats.first_tx = first_tx;
+        stats.latency_us = latency_us;
         let key = key.as_ref();
         let (method, rest) = key.split_at(method_len.min(key.len()));
         let (host, path) = rest.split_at(host_len.min(rest.len()));
@@ -243,7 +290,7 @@ impl Aggregate {
                 }
             }
         };
-        slot.stats.add_call(r);
+        slot.add_call(r);
         let t = &mut slot.tally;
         if let Some(s) = r.status {
             let n = t.n_statuses.min(INLINE_STATUSES);
@@ -254,7 +301,14 @@ impl Aggregate {
                         *e = (s, 1);
                         t.n_statuses += 1;
                     }
-                    None => *slot.stats.status_counts.entry(s).or_default() += 1,
+                    None => {
+                        *slot
+                            .rest
+                            .get_or_insert_with(Box::default)
+                            .status_counts
+                            .entry(s)
+                            .or_default() += 1
+                    }
                 },
             }
         }
@@ -310,7 +364,13 @@ impl Aggregate {
                 }
             }
         }
-        slot.stats.add_rare(r);
+        if r.request_schema.is_some()
+            || r.response_schema.is_some()
+            || !r.findings.is_empty()
+            || r.credential.is_some()
+        {
+            slot.rest().add_rare(r);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -532,6 +592,11 @@ mod tests {
                 prop::collection::vec(name, 0..3),
             ),
             (prop::option::of((any::<bool>(), 0u8..12)), any::<bool>()),
+            (
+                prop::option::of(0u64..4),
+                prop::option::of(0usize..3),
+                prop::option::of(0usize..3),
+            ),
         )
             .prop_map(
                 |(
@@ -540,6 +605,7 @@ mod tests {
                     (latency, auth, req_ct, resp_ct),
                     (query, sensitive),
                     (client, internal),
+                    (credential, req_shape, resp_shape),
                 )| {
                     let mut r = rec(host, method, path, ts);
                     r.tx_id = tx;
@@ -558,6 +624,16 @@ mod tests {
                         }
                     });
                     r.client_internal = internal;
+                    let shape = |i: usize| {
+                        let doc = [r#"{"a":1}"#, r#"{"a":"x","b":[true]}"#, r#"[{"c":null}]"#];
+                        crate::analyze::spec::Schema::from_json_slice(
+                            doc.get(i)?.as_bytes(),
+                            &Default::default(),
+                        )
+                    };
+                    r.credential = credential;
+                    r.request_schema = req_shape.and_then(shape);
+                    r.response_schema = resp_shape.and_then(shape);
                     (r, from_spec)
                 },
             )

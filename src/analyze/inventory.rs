@@ -459,7 +459,7 @@ impl EndpointStats {
 
     /// The part of [`EndpointStats::add`] every call changes in place: times, the count
     /// and the latency.
-    pub(super) fn add_call(&mut self, r: &TxRecord) {
+    fn add_call(&mut self, r: &TxRecord) {
         let tx = (r.ts, r.flow_id, r.tx_id);
         if self.calls == 0 || tx < self.first_tx {
             self.first_tx = tx;
