@@ -20,7 +20,7 @@ use std::net::IpAddr;
 use foldhash::fast::FixedState;
 
 use super::inventory::{
-    ClientSet, EndpointStats, Latencies, Partial, TxRecord, MAX_CLIENTS, MAX_NAMES,
+    add_call, ClientSet, EndpointStats, Latencies, Partial, TxRecord, MAX_CLIENTS, MAX_NAMES,
 };
 
 /// Keys summed per worker before a hand-over (bounded: the worker hands over when full).
@@ -145,22 +145,6 @@ impl Slot {
             from_spec,
             tally: Tally::default(),
             rest: None,
-        }
-    }
-
-    /// [`EndpointStats::add_call`] on the slot's own fields.
-    fn add_call(&mut self, r: &TxRecord) {
-        let tx = (r.ts, r.flow_id, r.tx_id);
-        if self.calls == 0 || tx < self.first_tx {
-            self.first_tx = tx;
-        }
-        if self.calls == 0 || r.ts < self.first_seen {
-            self.first_seen = r.ts;
-        }
-        self.last_seen = self.last_seen.max(r.ts);
-        self.calls += 1;
-        if let Some(l) = r.latency_us {
-            self.latency_us.record(l);
         }
     }
 
@@ -290,7 +274,16 @@ impl Aggregate {
                 }
             }
         };
-        slot.add_call(r);
+        add_call(
+            &mut slot.calls,
+            (
+                &mut slot.first_seen,
+                &mut slot.last_seen,
+                &mut slot.first_tx,
+            ),
+            &mut slot.latency_us,
+            r,
+        );
         let t = &mut slot.tally;
         if let Some(s) = r.status {
             let n = t.n_statuses.min(INLINE_STATUSES);
@@ -437,18 +430,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    fn rec(host: &str, method: &str, path: &str, ts: u64) -> TxRecord<'static> {
-        TxRecord {
-            ts,
-            flow_id: ts,
-            tx_id: 0,
-            host: Cow::Owned(host.into()),
-            method: Cow::Owned(method.into()),
-            path: Cow::Owned(path.into()),
-            ..TxRecord::default()
-        }
-    }
+    use crate::analyze::inventory::tests::rec;
 
     /// The stats of each key as JSON, sorted by key.
     fn summed(calls: Calls) -> Vec<(String, String, String, bool, serde_json::Value)> {

@@ -412,9 +412,41 @@ fn merge_response_schema(map: &mut BTreeMap<u16, Schema>, status: u16, s: &Schem
     true
 }
 
+/// Adds one call to the times (first seen, last seen, first transaction), count and
+/// latency of an endpoint's calls, wherever they are kept (in [`EndpointStats`], or beside
+/// a worker's aggregate key).
+pub(super) fn add_call(
+    calls: &mut u64,
+    (first_seen, last_seen, first_tx): (&mut u64, &mut u64, &mut (u64, u64, u64)),
+    latency_us: &mut Latencies,
+    r: &TxRecord,
+) {
+    let tx = (r.ts, r.flow_id, r.tx_id);
+    if *calls == 0 || tx < *first_tx {
+        *first_tx = tx;
+    }
+    if *calls == 0 || r.ts < *first_seen {
+        *first_seen = r.ts;
+    }
+    *last_seen = (*last_seen).max(r.ts);
+    *calls += 1;
+    if let Some(l) = r.latency_us {
+        latency_us.record(l);
+    }
+}
+
 impl EndpointStats {
     pub fn add(&mut self, r: &TxRecord) {
-        self.add_call(r);
+        add_call(
+            &mut self.calls,
+            (
+                &mut self.first_seen,
+                &mut self.last_seen,
+                &mut self.first_tx,
+            ),
+            &mut self.latency_us,
+            r,
+        );
         if let Some(s) = r.status {
             *self.status_counts.entry(s).or_default() += 1;
         }
@@ -455,23 +487,6 @@ impl EndpointStats {
             }
         }
         self.add_rare(r);
-    }
-
-    /// The part of [`EndpointStats::add`] every call changes in place: times, the count
-    /// and the latency.
-    fn add_call(&mut self, r: &TxRecord) {
-        let tx = (r.ts, r.flow_id, r.tx_id);
-        if self.calls == 0 || tx < self.first_tx {
-            self.first_tx = tx;
-        }
-        if self.calls == 0 || r.ts < self.first_seen {
-            self.first_seen = r.ts;
-        }
-        self.last_seen = self.last_seen.max(r.ts);
-        self.calls += 1;
-        if let Some(l) = r.latency_us {
-            self.latency_us.record(l);
-        }
     }
 
     /// The part of [`EndpointStats::add`] that few calls carry: body shapes (sampled),
@@ -779,10 +794,10 @@ impl Inventory {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn rec(host: &str, method: &str, path: &str, ts: u64) -> TxRecord<'static> {
+    pub(crate) fn rec(host: &str, method: &str, path: &str, ts: u64) -> TxRecord<'static> {
         TxRecord {
             ts,
             flow_id: ts,
