@@ -43,8 +43,8 @@ impl IdSet {
         self.first.iter().take(n).any(|&x| x == id) || self.more.contains(&id)
     }
 
-    /// [`super::inventory::insert_capped`] for ids: false when the set is full and `id`
-    /// not in it.
+    /// Adds `id` as the inventory's capped name sets add a name: false when the set is full
+    /// and `id` not in it.
     fn insert_capped(&mut self, id: u32) -> bool {
         if self.contains(id) {
             return true;
@@ -70,7 +70,7 @@ impl IdSet {
     }
 }
 
-/// Name sets of a [`Slot`], in [`EndpointStats`] order.
+/// Indices of a [`Tally`]'s name sets.
 const AUTH: usize = 0;
 const REQUEST_TYPES: usize = 1;
 const RESPONSE_TYPES: usize = 2;

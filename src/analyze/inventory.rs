@@ -1,10 +1,12 @@
 //! Stage 6 (analyze, across workers): the API inventory, owned by one thread.
 //!
-//! Workers send one [`TxRecord`] per transaction; [`Inventory::record`] files it under its
-//! endpoint in the learned [`PathTrie`] (or under the spec's template when a spec documents
-//! the path). [`Inventory::evaluate`] runs at each report point: it learns new parameter
-//! positions (folding the calls recorded under literal values into the template), then
-//! returns the `api_endpoint` and `finding` events not raised before.
+//! Workers sum their calls per endpoint key ([`super::aggregate::Aggregate`]) and hand the
+//! sums over at report points; [`Inventory::record_partial`] files each under its endpoint
+//! in the learned [`PathTrie`] (or under the spec's template when a spec documents the
+//! path). [`Inventory::learn`] runs at each report point: it learns new parameter positions
+//! (folding the calls recorded under literal values into the template). The discovery
+//! owner ([`super::discovery`]) then raises the `api_endpoint` and `finding` events not
+//! raised before, from [`Inventory::endpoints`].
 //!
 //! Guarantees: every per-endpoint set is capped (counted when full); aggregation is
 //! commutative (sums, unions, minima, histogram addition), so for one replay the inventory
@@ -182,7 +184,7 @@ impl<'de> Deserialize<'de> for Latencies {
     }
 }
 
-pub(super) fn insert_capped(set: &mut BTreeSet<String>, v: &str) -> bool {
+fn insert_capped(set: &mut BTreeSet<String>, v: &str) -> bool {
     if set.contains(v) {
         return true;
     }
@@ -592,12 +594,13 @@ impl Fold for EndpointStats {
     }
 }
 
-/// Calls of one endpoint key summed on a worker (see [`Aggregate`]).
+/// Calls of one endpoint key summed on a worker (see [`super::aggregate::Aggregate`]).
 #[derive(Clone, Debug, Default)]
 pub struct Partial {
     pub host: String,
     pub method: String,
-    /// A [`super::template::canonical`] path, or the spec template when `from_spec`.
+    /// The stateless template (a blank [`PathTrie`]'s lookup), or the spec template when
+    /// `from_spec`.
     pub path: String,
     pub from_spec: bool,
     pub stats: EndpointStats,

@@ -5,8 +5,9 @@
 //!
 //! Workers map each [`crate::http::Transaction`] to an endpoint template with a
 //! [`Templater`] (the spec's template when a loaded spec documents the path, else the latest
-//! learned [`template::PathTrie`] shape the discovery owner sent them) and report a
-//! [`inventory::TxRecord`]. One owner, [`discovery::Discovery`] on the sink thread, learns
+//! learned [`template::PathTrie`] shape the discovery owner sent them) and sum each
+//! call's [`inventory::TxRecord`] per endpoint key in an [`aggregate::Aggregate`], handed
+//! over at report points. One owner, [`discovery::Discovery`] on the sink thread, learns
 //! templates from every worker's calls, keeps the inventory and raises API findings. Nothing
 //! on the packet path locks: shapes and specs are immutable `Arc`s, swapped by message.
 
