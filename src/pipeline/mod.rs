@@ -17,7 +17,6 @@
 //! - shutdown is passed in as a channel: when it fires or disconnects, capture stops, the
 //!   queues drain, every flow is flushed, the sink flushes, and the final `stats` is written.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::io::Write;
@@ -28,14 +27,14 @@ use thiserror::Error;
 
 use std::sync::Arc;
 
-use ipnet::IpNet;
+mod finish;
 
-use crate::analyze::aggregate::{Aggregate, Calls};
+use finish::{Analyzer, Emitter, Finisher, FINISH_BATCH};
+
+use crate::analyze::aggregate::Calls;
 use crate::analyze::discovery::{Discovery, DiscoveryError};
-use crate::analyze::exposure::{self, parse_cidrs};
-use crate::analyze::inspect::{InspectSetup, Inspection, Inspector, KeyError, RedactionKey};
-use crate::analyze::inventory::{Partial, TxRecord};
-use crate::analyze::posture;
+use crate::analyze::inspect::{InspectSetup, Inspector, KeyError, RedactionKey};
+use crate::analyze::inventory::Partial;
 use crate::analyze::spec::{SpecError, SpecSet};
 use crate::analyze::template::{Fold, PathTrie};
 use crate::analyze::Templater;
@@ -43,12 +42,10 @@ use crate::capture::{CaptureError, Next, Reader, Speed};
 use crate::config::{Config, Mode, WhenFull};
 use crate::decode::frag::{Defrag, FragResult};
 use crate::decode::{Decoder, Layer, LinkType, Outcome, Proto, TcpMeta, L4};
-use crate::event::{
-    self, EventId, FlowBody, FlowEvent, HttpBody, HttpEvent, Timestamp, TunnelJson,
-};
-use crate::flow::{EndReason, Flow, FlowKey, FlowTable, TO_CLIENT, TO_SERVER};
+use crate::event::{self, EventId, Timestamp};
+use crate::flow::{FlowKey, FlowTable};
 use crate::http::{HttpConfig, Transaction};
-use crate::stats::{CaptureReport, InspectCounters, SinkCounters, Snapshot, WorkerReport};
+use crate::stats::{CaptureReport, SinkCounters, Snapshot, WorkerReport};
 use crate::tcp::conn::Connection;
 use crate::tcp::{Budget, Ctx, ReassemblyConfig, TcpCounters};
 
@@ -659,210 +656,6 @@ impl CaptureLoop<'_> {
     }
 }
 
-/// Where a worker's events are serialised before they go to the sink.
-struct Emitter {
-    flow_events: bool,
-    out: Vec<u8>,
-    count: u64,
-}
-
-impl Emitter {
-    fn line<T: serde::Serialize>(&mut self, ev: &T, report: &mut WorkerReport) {
-        if event::write_line(&mut self.out, ev).is_ok() {
-            self.count += 1;
-            report.events += 1;
-        }
-    }
-}
-
-/// What a worker adds to each transaction before it leaves: the endpoint template and the
-/// record for the discovery owner.
-struct Analyzer {
-    templater: Templater,
-    /// Credentials and sensitive values.
-    inspector: Inspector,
-    /// What the inspector saw (copied into the worker's report).
-    counters: InspectCounters,
-    internal: Vec<IpNet>,
-    trusted: Vec<IpNet>,
-    agg: Aggregate,
-    /// `discovery.enabled`.
-    enabled: bool,
-    /// (endpoint, body shape fingerprint) pairs whose schema this worker already sent.
-    shapes: std::collections::HashSet<(u64, u64)>,
-    /// `[discovery] schema_sample_every` and `schema_small_every` (validated: at least 1).
-    schema_sample_every: u64,
-    schema_small_every: u64,
-    /// Header names that carry API keys (lower case), so that the credential itself is not
-    /// also reported as sensitive data.
-    api_key_headers: Vec<String>,
-}
-
-/// Shape fingerprints a worker remembers (cleared when full).
-const SHAPES_SEEN: usize = 65_536;
-
-/// Body shapes are read for one transaction in `[discovery] schema_sample_every` and,
-/// among request bodies and error response bodies of at most `SCHEMA_ALWAYS` bytes (cheap,
-/// and what drift checks need), for every one of a documented endpoint and one in
-/// `schema_small_every` of the others. Transactions are chosen by a hash of (flow id, tx
-/// id), so the inventory's body shapes are the same whatever the number of workers. A
-/// shape is fingerprinted first and built only when the worker has not seen it for the
-/// endpoint, which does not change the union either.
-const SCHEMA_ALWAYS: usize = 2048;
-/// Bodies larger than this are not parsed for their shape.
-const SCHEMA_MAX_BODY: usize = 256 << 10;
-
-/// Query parameter names reported per transaction.
-const MAX_QUERY_NAMES: usize = 32;
-/// Longer query parameter names are cut to this many characters.
-const QUERY_NAME_CHARS: usize = 128;
-
-fn query_names(q: &str) -> Vec<Cow<'_, str>> {
-    let mut v: Vec<Cow<'_, str>> = Vec::new();
-    for part in q.split('&').filter(|p| !p.is_empty()) {
-        let name = part.split('=').next().unwrap_or(part);
-        let name = crate::analyze::spec::percent_decode(name);
-        if !name.is_empty() && !v.contains(&name) {
-            if v.len() == MAX_QUERY_NAMES {
-                break;
-            }
-            let name = match name.char_indices().nth(QUERY_NAME_CHARS) {
-                Some((end, _)) => Cow::Owned(name[..end].to_string()),
-                None => name,
-            };
-            v.push(name);
-        }
-    }
-    v
-}
-
-impl Analyzer {
-    /// The endpoint of `tx`, and its record queued for the discovery owner.
-    fn analyze(
-        &mut self,
-        ev_host: Option<&str>,
-        content_types: (Option<&str>, Option<&str>),
-        client: std::net::IpAddr,
-        flow_id: u64,
-        tx: &Transaction,
-        inspection: &Inspection,
-    ) -> Option<String> {
-        let req = tx.request.as_ref()?;
-        // A CONNECT tunnel or `OPTIONS *` names no API endpoint.
-        if req.method.eq_ignore_ascii_case("CONNECT") || !req.path.starts_with('/') {
-            return None;
-        }
-        let host = ev_host.unwrap_or("");
-        if !self.enabled {
-            return Some(req.path.clone());
-        }
-        // Summed (and body shapes remembered) under a key that does not depend on when the
-        // learned shape reached this worker.
-        let (endpoint, from_spec, key) = self.templater.endpoint_source_and_key(host, &req.path);
-        let caller = exposure::client_address(client, req, &self.trusted);
-        let resp = tx.response.as_ref();
-        let (request_content_type, response_content_type) = content_types;
-        let pick = foldhash::fast::FixedState::with_seed(0x5c4e).hash_one((flow_id, tx.tx_id));
-        let sample = pick % self.schema_sample_every == 0;
-        // Small request and error bodies: every one for a documented endpoint (drift
-        // findings need each field), one in `schema_small_every` otherwise.
-        let small_pick = from_spec || pick % self.schema_small_every == 0;
-        let small = |b: &crate::http::Body| b.data.len() <= SCHEMA_ALWAYS;
-        let ep_hash = Aggregate::key_hash(&req.method, host, &key, from_spec);
-        // `slot`: 0 for the request body, else the response status (shapes are kept per
-        // status).
-        let mut shape = |ct: Option<&str>, b: &crate::http::Body, small_kind: bool, slot: u16| {
-            if !(sample || (small_kind && small_pick && small(b))) {
-                return None;
-            }
-            if b.truncated
-                || b.data.is_empty()
-                || b.data.len() > SCHEMA_MAX_BODY
-                || !ct.is_some_and(|c| c.contains("json"))
-            {
-                return None;
-            }
-            // A cheap fingerprint first; only a shape this worker has not seen for this
-            // endpoint is built (the union of shapes is the same either way).
-            let fp = crate::analyze::spec::Schema::fingerprint(&b.data, &Default::default())?;
-            if self.shapes.len() >= SHAPES_SEEN {
-                self.shapes.clear();
-            }
-            // Remembered once built: the fingerprint reads past what it does not count
-            // (array items after the first few) without validating it, and a body invalid
-            // there must not keep a valid one of the same shape from being built.
-            let seen = (ep_hash ^ u64::from(slot), fp);
-            if self.shapes.contains(&seen) {
-                return None;
-            }
-            let schema =
-                crate::analyze::spec::Schema::from_json_slice(&b.data, &Default::default())?;
-            self.shapes.insert(seen);
-            Some(schema)
-        };
-        let request_schema = shape(request_content_type, &req.body, true, 0);
-        let response_schema = resp.and_then(|r| {
-            let error = r.status >= 400;
-            shape(response_content_type, &r.body, error, r.status.max(1))
-        });
-        let r = TxRecord {
-            ts: tx.request_ts.unwrap_or(0),
-            flow_id,
-            tx_id: tx.tx_id,
-            host: Cow::Borrowed(host),
-            method: Cow::Borrowed(&req.method),
-            path: Cow::Borrowed(&req.path),
-            status: resp.map(|r| r.status),
-            latency_us: match (tx.request_ts, tx.response_ts) {
-                (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-                _ => None,
-            },
-            request_content_type: request_content_type.map(Cow::Borrowed),
-            response_content_type: response_content_type.map(Cow::Borrowed),
-            query_params: req.query.as_deref().map(query_names).unwrap_or_default(),
-            client: Some(caller),
-            client_internal: exposure::contains(&self.internal, caller),
-            auth_scheme: inspection
-                .auth
-                .as_ref()
-                .map(|a| Cow::Borrowed(a.scheme.name())),
-            // Documented test values (example.com addresses, PSP test cards) and the
-            // request's own credential are not data the endpoint moves.
-            sensitive_types: {
-                let url_keys: &[String] = inspection
-                    .auth
-                    .as_ref()
-                    .map_or(&[], |a| a.credentials_in_url.as_slice());
-                let mut v: Vec<Cow<'_, str>> = Vec::new();
-                for item in inspection.sensitive.iter().filter(|i| {
-                    !i.test_data && !posture::is_credential_item(i, &self.api_key_headers, url_keys)
-                }) {
-                    if !v.iter().any(|k| *k == item.kind) {
-                        v.push(Cow::Borrowed(item.kind.as_str()));
-                    }
-                }
-                v
-            },
-            request_schema,
-            response_schema,
-            findings: posture::tx_findings(req, resp, inspection, &self.api_key_headers),
-            credential: inspection
-                .auth
-                .as_ref()
-                .and_then(|a| a.credential.as_ref())
-                .map(|c| {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(&c.fingerprint.0[..8]);
-                    u64::from_be_bytes(b)
-                }),
-        };
-        // Summed under the stateless key: the owner files a placeholder under its parameter
-        // and a raw value where its trie has learned one.
-        self.agg.add(&r, &key, from_spec, ep_hash);
-        Some(endpoint.unwrap_or(key))
-    }
-}
-
 struct Worker {
     analyzer: Analyzer,
     table: FlowTable,
@@ -871,6 +664,8 @@ struct Worker {
     budget: Budget,
     tcp: TcpCounters,
     txs: Vec<Transaction>,
+    /// The batch's finished transactions and ended flows, until their events are made.
+    finisher: Finisher,
     sensor: String,
     emit: Emitter,
     report: WorkerReport,
@@ -894,29 +689,7 @@ impl Worker {
         inspector: Inspector,
     ) -> Self {
         Self {
-            analyzer: Analyzer {
-                templater,
-                inspector,
-                counters: InspectCounters::default(),
-                // Validated by `Config::from_parts`.
-                internal: parse_cidrs(&cfg.discovery.internal_cidrs).unwrap_or_default(),
-                trusted: parse_cidrs(&cfg.discovery.trusted_proxies).unwrap_or_default(),
-                agg: Aggregate::default(),
-                enabled: cfg.discovery.enabled,
-                shapes: std::collections::HashSet::new(),
-                schema_sample_every: cfg.discovery.schema_sample_every.max(1),
-                schema_small_every: cfg.discovery.schema_small_every.max(1),
-                api_key_headers: crate::analyze::auth::DEFAULT_API_KEY_HEADERS
-                    .iter()
-                    .map(|h| h.to_string())
-                    .chain(
-                        cfg.auth
-                            .extra_api_key_headers
-                            .iter()
-                            .map(|h| h.to_ascii_lowercase()),
-                    )
-                    .collect(),
-            },
+            analyzer: Analyzer::new(cfg, templater, inspector),
             table: FlowTable::new(&cfg.flow, cfg.workers),
             tcp_cfg: cfg.tcp.clone(),
             http_cfg: cfg.http.clone(),
@@ -926,6 +699,7 @@ impl Worker {
             },
             tcp: TcpCounters::default(),
             txs: Vec::new(),
+            finisher: Finisher::default(),
             sensor: cfg.sensor_name.clone(),
             emit: Emitter {
                 flow_events: cfg.flow_events,
@@ -1048,7 +822,16 @@ impl Worker {
                 .get(p.start as usize..(p.start + p.len) as usize)
                 .unwrap_or_default();
             self.packet(p, payload);
+            if self.finisher.len() >= FINISH_BATCH {
+                self.finisher.flush(
+                    &self.sensor,
+                    &mut self.analyzer,
+                    &mut self.emit,
+                    &mut self.report,
+                );
+            }
         }
+        // Also makes the events of the batch's finished transactions.
         self.emit_ended();
         self.report.batch_ns.record(t0.elapsed().as_nanos() as u64);
         b.clear();
@@ -1057,15 +840,13 @@ impl Worker {
 
     fn packet(&mut self, p: &PacketRec, payload: &[u8]) {
         let Self {
-            analyzer,
             table,
             tcp_cfg,
             http_cfg,
             budget,
             tcp,
             txs,
-            sensor,
-            emit,
+            finisher,
             report,
             ..
         } = self;
@@ -1101,10 +882,7 @@ impl Worker {
         flow.app_bytes = new;
         for tx in txs.drain(..) {
             report.http.count(&tx);
-            emit.line(
-                &http_event(sensor, &p.key, flow, swapped, &tx, analyzer),
-                report,
-            );
+            finisher.tx(p.key, flow, swapped, tx);
         }
         table.account(old, new);
     }
@@ -1151,6 +929,7 @@ impl Worker {
             budget,
             tcp,
             txs,
+            finisher,
             sensor,
             emit,
             report,
@@ -1167,16 +946,14 @@ impl Worker {
                 let swapped = conn.http.roles_swapped();
                 for tx in txs.drain(..) {
                     report.http.count(&tx);
-                    emit.line(
-                        &http_event(sensor, &key, &flow, swapped, &tx, analyzer),
-                        report,
-                    );
+                    finisher.tx(key, &flow, swapped, tx);
                 }
             }
             if emit.flow_events {
-                emit.line(&flow_event(sensor, &key, &flow, reason), report);
+                finisher.flow(key, flow, reason);
             }
         }
+        finisher.flush(sensor, analyzer, emit, report);
         let full = self.analyzer.agg.is_full();
         if self.emit.out.len() >= EVENT_CHUNK || full {
             self.send_events(full);
@@ -1203,132 +980,6 @@ impl Worker {
             worker: self.id,
             before_report: self.reports_done + 1,
         });
-    }
-}
-
-fn http_event<'a>(
-    sensor: &'a str,
-    key: &'a FlowKey,
-    f: &Flow,
-    swapped: bool,
-    tx: &'a Transaction,
-    analyzer: &mut Analyzer,
-) -> HttpEvent<'a> {
-    let client_is_lo = f.client_is_lo != swapped;
-    let (client, server) = if client_is_lo {
-        (key.lo, key.hi)
-    } else {
-        (key.hi, key.lo)
-    };
-    let req = tx.request.as_ref();
-    let resp = tx.response.as_ref();
-    let host = req.and_then(|r| r.host());
-    let request_content_type = req.and_then(|r| r.content_type());
-    let response_content_type = resp.and_then(|r| r.content_type());
-    let latency_us = match (tx.request_ts, tx.response_ts) {
-        (Some(a), Some(b)) => Some(b.saturating_sub(a)),
-        _ => None,
-    };
-    let ts = tx.request_ts.or(tx.response_ts).unwrap_or(f.last_ts);
-    let inspection = analyzer.inspector.inspect(
-        req,
-        resp,
-        request_content_type.as_deref(),
-        response_content_type.as_deref(),
-        ts,
-    );
-    analyzer.counters.count(&inspection);
-    let endpoint = analyzer.analyze(
-        host.as_deref(),
-        (
-            request_content_type.as_deref(),
-            response_content_type.as_deref(),
-        ),
-        client.0,
-        f.id,
-        tx,
-        &inspection,
-    );
-    HttpEvent {
-        timestamp: Timestamp(ts),
-        event_type: "http",
-        event_id: EventId::derive(sensor, "http", &(f.id, tx.tx_id)),
-        sensor,
-        flow_id: f.id,
-        tx_id: tx.tx_id,
-        src_ip: client.0,
-        src_port: client.1,
-        dest_ip: server.0,
-        dest_port: server.1,
-        vlan: key.ctx.vlans(),
-        tunnel: key.ctx.tunnel.map(TunnelJson),
-        http: HttpBody {
-            method: req.map(|r| r.method.as_str()),
-            host,
-            path: req.map(|r| inspection.redact_path(&r.path)),
-            query: req.and_then(|r| r.query.as_deref().map(|q| inspection.redact_query(q))),
-            endpoint,
-            status: resp.map(|r| r.status),
-            version: req
-                .map(|r| r.version.as_str())
-                .or(resp.map(|r| r.version.as_str())),
-            user_agent: req
-                .and_then(|r| r.header("user-agent"))
-                .map(|v| String::from_utf8_lossy(v).into_owned()),
-            request_content_type,
-            response_content_type,
-            request_body_bytes: req.map(|r| r.body.wire_bytes),
-            response_body_bytes: resp.map(|r| r.body.wire_bytes),
-            latency_us,
-            informational: &tx.informational,
-            upgrade: tx.upgrade.as_deref(),
-            complete: tx.complete,
-            anomalies: tx.anomalies.iter().map(|a| a.name()).collect(),
-        },
-        auth: inspection
-            .auth
-            .map(crate::analyze::auth::AuthInfo::into_event_fields),
-        sensitive: inspection.sensitive,
-    }
-}
-
-fn flow_event<'a>(sensor: &'a str, key: &'a FlowKey, f: &Flow, reason: EndReason) -> FlowEvent<'a> {
-    let (client, server) = if f.client_is_lo {
-        (key.lo, key.hi)
-    } else {
-        (key.hi, key.lo)
-    };
-    let state = if key.proto == Proto::Tcp && f.closed() {
-        "closed"
-    } else if f.pkts[TO_SERVER] > 0 && f.pkts[TO_CLIENT] > 0 {
-        "established"
-    } else {
-        "new"
-    };
-    FlowEvent {
-        timestamp: Timestamp(f.last_ts),
-        event_type: "flow",
-        event_id: EventId::derive(sensor, "flow", &f.id),
-        sensor,
-        flow_id: f.id,
-        src_ip: client.0,
-        src_port: client.1,
-        dest_ip: server.0,
-        dest_port: server.1,
-        proto: key.proto.name(),
-        vlan: key.ctx.vlans(),
-        tunnel: key.ctx.tunnel.map(TunnelJson),
-        flow: FlowBody {
-            start: Timestamp(f.first_ts),
-            end: Timestamp(f.last_ts),
-            pkts_toserver: f.pkts[TO_SERVER],
-            pkts_toclient: f.pkts[TO_CLIENT],
-            bytes_toserver: f.bytes[TO_SERVER],
-            bytes_toclient: f.bytes[TO_CLIENT],
-            state,
-            reason: reason.name(),
-            midstream: f.midstream,
-        },
     }
 }
 
