@@ -13,6 +13,7 @@
 //! [`Operation::request_fields`](super::Operation::request_fields) (`$.user.email`,
 //! `$.items[].id`), and [`Schema::to_openapi`] writes an OpenAPI 3.0 schema object.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -248,9 +249,30 @@ impl Schema {
     /// `serde_json::Value` (array elements past `max_array_items` and values past the
     /// limits are skipped, not allocated). `None` when the bytes are not one JSON value.
     pub fn from_json_slice(bytes: &[u8], limits: &SchemaLimits) -> Option<Schema> {
+        let again = Cell::new(false);
+        match Self::read_shape(bytes, limits, Some(&again)) {
+            None if again.get() => Self::read_shape(bytes, limits, None),
+            read => read,
+        }
+    }
+
+    /// [`Schema::from_json_slice`]; `fold` (when given) lets array items after the first be
+    /// folded in as they are read ([`FoldSeed`]), and is set when the document must be read
+    /// again without.
+    fn read_shape(
+        bytes: &[u8],
+        limits: &SchemaLimits,
+        fold: Option<&Cell<bool>>,
+    ) -> Option<Schema> {
         use serde::de::DeserializeSeed;
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let s = ShapeSeed { limits, depth: 0 }.deserialize(&mut de).ok()?;
+        let s = ShapeSeed {
+            limits,
+            depth: 0,
+            fold,
+        }
+        .deserialize(&mut de)
+        .ok()?;
         de.end().ok()?;
         Some(s)
     }
@@ -441,6 +463,8 @@ impl Schema {
 struct ShapeSeed<'a> {
     limits: &'a SchemaLimits,
     depth: usize,
+    /// Array items after the first are folded in as they are read (see [`FoldSeed`]).
+    fold: Option<&'a Cell<bool>>,
 }
 
 impl ShapeSeed<'_> {
@@ -503,6 +527,7 @@ impl<'de> serde::de::Visitor<'de> for ShapeSeed<'_> {
             let child = map.next_value_seed(ShapeSeed {
                 limits: self.limits,
                 depth: self.depth + 1,
+                fold: self.fold,
             })?;
             let k = k.into_owned();
             s.required.insert(k.clone());
@@ -525,19 +550,195 @@ impl<'de> serde::de::Visitor<'de> for ShapeSeed<'_> {
             let seed = ShapeSeed {
                 limits: self.limits,
                 depth: self.depth + 1,
+                fold: self.fold,
             };
-            match seq.next_element_seed(seed)? {
-                Some(e) => match items.as_mut() {
-                    Some(i) => i.merge_at(e, self.limits, self.depth + 1),
-                    None => items = Some(e),
+            match (items.as_mut(), self.fold) {
+                (Some(i), Some(again)) => {
+                    let fold = FoldSeed {
+                        into: i,
+                        limits: self.limits,
+                        depth: self.depth + 1,
+                        again,
+                    };
+                    if seq.next_element_seed(fold)?.is_none() {
+                        break;
+                    }
+                }
+                _ => match seq.next_element_seed(seed)? {
+                    Some(e) => match items.as_mut() {
+                        Some(i) => i.merge_at(e, self.limits, self.depth + 1),
+                        None => items = Some(e),
+                    },
+                    None => break,
                 },
-                None => break,
             }
             seen += 1;
         }
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
         s.items = items.map(Box::new);
         Ok(s)
+    }
+}
+
+/// Folds one JSON value into `into` as it is read: the same as building its shape with
+/// [`ShapeSeed`] at `depth` and merging that in with `merge_at`, without building it. Array
+/// items after the first are read this way: they mostly repeat the first one's fields,
+/// whose names and nodes would otherwise be allocated only to be merged and dropped.
+///
+/// Where folding could differ from building then merging (a key repeated in one object,
+/// whose last value replaces the earlier ones in a built shape; a new field when `into`
+/// already has `max_properties`, where merging admits fields in name order), it sets
+/// `again` and fails, and the document is read again without folding.
+struct FoldSeed<'s, 'a> {
+    into: &'s mut Schema,
+    limits: &'a SchemaLimits,
+    depth: usize,
+    again: &'a Cell<bool>,
+}
+
+impl FoldSeed<'_, '_> {
+    fn leaf(self, t: JsonType) {
+        self.into.types.insert(t);
+        self.into.samples = self.into.samples.saturating_add(1);
+    }
+
+    fn read_again<E: serde::de::Error>(&self) -> E {
+        self.again.set(true);
+        E::custom("shape read again without folding")
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FoldSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FoldSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.leaf(JsonType::Boolean);
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.leaf(JsonType::Integer);
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.leaf(JsonType::Integer);
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.leaf(JsonType::Number);
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        self.leaf(JsonType::String);
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.leaf(JsonType::Null);
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.leaf(JsonType::Null);
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let limits = self.limits;
+        let at_limit = self.depth >= limits.max_depth;
+        // The keys the built shape would hold (its `required`), in the order read.
+        let mut kept: Vec<std::borrow::Cow<'de, str>> = Vec::new();
+        let mut truncated = false;
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if at_limit || kept.len() >= limits.max_properties {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                truncated = true;
+                continue;
+            }
+            if kept.contains(&k) {
+                return Err(self.read_again());
+            }
+            let room = self.into.properties.len() < limits.max_properties;
+            match self.into.properties.get_mut(k.as_ref()) {
+                Some(child) => map.next_value_seed(FoldSeed {
+                    into: child,
+                    limits,
+                    depth: self.depth + 1,
+                    again: self.again,
+                })?,
+                None if room => {
+                    let child = map.next_value_seed(ShapeSeed {
+                        limits,
+                        depth: self.depth + 1,
+                        fold: Some(self.again),
+                    })?;
+                    self.into.properties.insert(k.to_string(), child);
+                }
+                None => return Err(self.read_again()),
+            }
+            kept.push(k);
+        }
+        let into = self.into;
+        into.types.insert(JsonType::Object);
+        into.samples = into.samples.saturating_add(1);
+        into.truncated |= truncated;
+        if into.object_samples == 0 {
+            into.required = kept.iter().map(|k| k.to_string()).collect();
+        } else {
+            into.required.retain(|r| kept.iter().any(|k| k == r));
+        }
+        into.object_samples = into.object_samples.saturating_add(1);
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let limits = self.limits;
+        let into = self.into;
+        into.types.insert(JsonType::Array);
+        into.samples = into.samples.saturating_add(1);
+        if self.depth >= limits.max_depth {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                into.truncated = true;
+            }
+            return Ok(());
+        }
+        let mut seen = 0usize;
+        while seen < limits.max_array_items.max(1) {
+            match into.items.as_deref_mut() {
+                Some(items) => {
+                    let fold = FoldSeed {
+                        into: items,
+                        limits,
+                        depth: self.depth + 1,
+                        again: self.again,
+                    };
+                    if seq.next_element_seed(fold)?.is_none() {
+                        break;
+                    }
+                }
+                None => {
+                    let seed = ShapeSeed {
+                        limits,
+                        depth: self.depth + 1,
+                        fold: Some(self.again),
+                    };
+                    match seq.next_element_seed(seed)? {
+                        Some(e) => into.items = Some(Box::new(e)),
+                        None => break,
+                    }
+                }
+            }
+            seen += 1;
+        }
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(())
     }
 }
 
@@ -855,6 +1056,62 @@ mod tests {
         })
     }
 
+    /// JSON text as APIs send it (lists of objects that share most of their fields), whose
+    /// objects may repeat a key (also written escaped: `a\u0062` is `ab`).
+    fn arb_text() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            Just("7".to_string()),
+            Just("-2.5".to_string()),
+            Just("18446744073709551616".to_string()),
+            Just("\"s\"".to_string()),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            let key = prop_oneof![
+                8 => "[a-f]".prop_map(|k| k),
+                1 => Just("ab".to_string()),
+                1 => Just("a\\u0062".to_string()),
+            ];
+            let object = prop::collection::vec((key, inner.clone()), 0..4).prop_map(|kv| {
+                let kv: Vec<String> = kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                format!("{{{}}}", kv.join(","))
+            });
+            let list = |v: Vec<String>| format!("[{}]", v.join(","));
+            prop_oneof![
+                prop::collection::vec(inner, 0..8).prop_map(list),
+                object.clone(),
+                prop::collection::vec(object, 1..8).prop_map(list),
+            ]
+        })
+    }
+
+    #[test]
+    fn list_items_are_folded_as_read() {
+        let l = SchemaLimits::default();
+        let doc = br#"{"items":[{"id":1,"n":"a"},{"id":2},{"id":3.5,"n":null,"x":[1]}],"total":3}"#;
+        let again = Cell::new(false);
+        let folded = Schema::read_shape(doc, &l, Some(&again)).unwrap();
+        assert!(!again.get(), "read once");
+        assert_eq!(Some(&folded), Schema::read_shape(doc, &l, None).as_ref());
+        let items = folded.properties["items"].items.as_ref().unwrap();
+        assert_eq!((items.samples, items.object_samples), (3, 3));
+        assert_eq!(items.required, ["id".to_string()].into());
+        assert_eq!(
+            items.properties["id"].types,
+            [JsonType::Integer, JsonType::Number].into()
+        );
+        assert_eq!(items.properties["n"].samples, 2);
+        // A key repeated in a later item: read again, the last value counts.
+        let doc = br#"[{"a":1},{"a":"x","a":true}]"#;
+        let again = Cell::new(false);
+        assert_eq!(Schema::read_shape(doc, &l, Some(&again)), None);
+        assert!(again.get());
+        let s = Schema::from_json_slice(doc, &l).unwrap();
+        let a = &s.items.as_ref().unwrap().properties["a"];
+        assert_eq!(a.types, [JsonType::Integer, JsonType::Boolean].into());
+    }
+
     proptest! {
         #[test]
         fn merge_is_commutative_on_shape(a in arb_json(), b in arb_json()) {
@@ -873,6 +1130,15 @@ mod tests {
             let o = ab.to_openapi();
             prop_assert!(o.is_object());
             prop_assert!(!o.to_string().contains("\"type\":\"null\""));
+        }
+
+        /// Folding array items as they are read builds what building each item and
+        /// merging it does, limits and repeated keys included.
+        #[test]
+        fn folded_shapes_are_built_shapes(t in arb_text(), depth in 0usize..6, props in 0usize..5, items in 0usize..6) {
+            let l = SchemaLimits { max_depth: depth, max_properties: props, max_array_items: items };
+            let b = t.as_bytes();
+            prop_assert_eq!(Schema::from_json_slice(b, &l), Schema::read_shape(b, &l, None), "{}", t);
         }
     }
 
