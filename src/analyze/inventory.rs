@@ -90,6 +90,15 @@ fn new_histogram() -> Box<Histogram<u32>> {
 }
 
 impl Latencies {
+    /// Reads where the next [`Latencies::record`] writes (see
+    /// [`Aggregate::warm`](super::aggregate::Aggregate::warm)).
+    pub(super) fn warm(&self) -> u64 {
+        match &self.hist {
+            Some(h) => h.len(),
+            None => self.small.last().copied().map_or(0, u64::from),
+        }
+    }
+
     pub fn record(&mut self, us: u64) {
         self.record_n(us, 1);
     }

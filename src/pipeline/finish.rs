@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::hash::BuildHasher;
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 
@@ -110,12 +111,18 @@ impl Finisher {
         let mut facts: Vec<Facts> = txs.iter().map(|f| analyzer.facts(f)).collect();
         // Phase 2: endpoints.
         for (f, fa) in txs.iter().zip(facts.iter_mut()) {
-            fa.located = analyzer.locate(fa.host.as_deref(), &f.tx);
+            let peer = if f.client_is_lo { f.key.lo } else { f.key.hi };
+            fa.located = analyzer.locate(fa.host.as_deref(), peer.0, &f.tx);
         }
-        // Phase 3: the per-endpoint sums.
+        // Phase 3: the per-endpoint sums, their table entries read ahead for the whole
+        // batch first (see `Aggregate::warm`).
+        for fa in &facts {
+            if let Located::Api { hash, caller, .. } = fa.located {
+                std::hint::black_box(analyzer.agg.warm(hash, Some(caller)));
+            }
+        }
         for (f, fa) in txs.iter().zip(&facts) {
-            let client = if f.client_is_lo { f.key.lo } else { f.key.hi };
-            analyzer.sum(fa, client.0, f.flow_id, &f.tx);
+            analyzer.sum(fa, f.flow_id, &f.tx);
         }
         // Phase 4: the events, in order.
         let mut http = txs.iter().zip(facts.iter_mut()).enumerate().peekable();
@@ -154,12 +161,14 @@ enum Located {
     Raw,
     /// An API call: the endpoint for the event (`None` when it is the key), whether the key
     /// is a spec's template, the key the call is summed under and its
-    /// [`Aggregate::key_hash`].
+    /// [`Aggregate::key_hash`], and the client.
     Api {
         endpoint: Option<String>,
         from_spec: bool,
         key: String,
         hash: u64,
+        /// The client: the peer, or the address a trusted proxy forwarded for.
+        caller: IpAddr,
     },
 }
 
@@ -307,7 +316,7 @@ impl Analyzer {
     }
 
     /// Phase 2 of a flush: where the call of `tx` goes in the inventory.
-    fn locate(&self, host: Option<&str>, tx: &Transaction) -> Located {
+    fn locate(&self, host: Option<&str>, peer: IpAddr, tx: &Transaction) -> Located {
         let Some(req) = tx.request.as_ref() else {
             return Located::NotApi;
         };
@@ -328,28 +337,29 @@ impl Analyzer {
             from_spec,
             key,
             hash,
+            caller: exposure::client_address(peer, req, &self.trusted),
         }
     }
 
     /// Phase 3 of a flush: the call of `tx` summed under its key (and its body shapes read
     /// when it is sampled).
-    fn sum(&mut self, facts: &Facts, client: std::net::IpAddr, flow_id: u64, tx: &Transaction) {
+    fn sum(&mut self, facts: &Facts, flow_id: u64, tx: &Transaction) {
         let Located::Api {
             from_spec,
             key,
             hash: ep_hash,
+            caller,
             ..
         } = &facts.located
         else {
             return;
         };
-        let (from_spec, ep_hash) = (*from_spec, *ep_hash);
+        let (from_spec, ep_hash, caller) = (*from_spec, *ep_hash, *caller);
         let Some(req) = tx.request.as_ref() else {
             return;
         };
         let host = facts.host.as_deref().unwrap_or("");
         let inspection = &facts.inspection;
-        let caller = exposure::client_address(client, req, &self.trusted);
         let resp = tx.response.as_ref();
         let request_content_type = facts.request_content_type.as_deref();
         let response_content_type = facts.response_content_type.as_deref();
