@@ -597,9 +597,10 @@ struct FoldSeed<'s, 'a> {
 }
 
 impl FoldSeed<'_, '_> {
-    fn leaf(self, t: JsonType) {
+    fn leaf<E>(self, t: JsonType) -> Result<(), E> {
         self.into.types.insert(t);
         self.into.samples = self.into.samples.saturating_add(1);
+        Ok(())
     }
 
     fn read_again<E: serde::de::Error>(&self) -> E {
@@ -622,32 +623,25 @@ impl<'de> serde::de::Visitor<'de> for FoldSeed<'_, '_> {
         f.write_str("a JSON value")
     }
     fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.leaf(JsonType::Boolean);
-        Ok(())
+        self.leaf(JsonType::Boolean)
     }
     fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.leaf(JsonType::Integer);
-        Ok(())
+        self.leaf(JsonType::Integer)
     }
     fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.leaf(JsonType::Integer);
-        Ok(())
+        self.leaf(JsonType::Integer)
     }
     fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.leaf(JsonType::Number);
-        Ok(())
+        self.leaf(JsonType::Number)
     }
     fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.leaf(JsonType::String);
-        Ok(())
+        self.leaf(JsonType::String)
     }
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.leaf(JsonType::Null);
-        Ok(())
+        self.leaf(JsonType::Null)
     }
     fn visit_none<E>(self) -> Result<(), E> {
-        self.leaf(JsonType::Null);
-        Ok(())
+        self.leaf(JsonType::Null)
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
