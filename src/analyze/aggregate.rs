@@ -29,18 +29,22 @@ pub const AGGREGATE_KEYS: usize = 4096;
 /// holds before the worker hands it over.
 pub const AGGREGATE_NAMES: usize = 65_536;
 
-/// A set of name ids, capped at [`MAX_NAMES`]: the first few in place.
+/// A set of name ids, capped at [`MAX_NAMES`]: the first few in place, the rest boxed (24
+/// bytes in all, so that a slot's five sets take two cache lines rather than four).
 #[derive(Debug, Default)]
 struct IdSet {
     first: [u32; 3],
-    len: usize,
-    more: Vec<u32>,
+    len: u32,
+    /// A thin pointer (a `Vec` in place would take 24 bytes for what most sets never use).
+    #[allow(clippy::box_collection)]
+    more: Option<Box<Vec<u32>>>,
 }
 
 impl IdSet {
     fn contains(&self, id: u32) -> bool {
-        let n = self.len.min(self.first.len());
-        self.first.iter().take(n).any(|&x| x == id) || self.more.contains(&id)
+        let n = (self.len as usize).min(self.first.len());
+        self.first.iter().take(n).any(|&x| x == id)
+            || self.more.as_ref().is_some_and(|m| m.contains(&id))
     }
 
     /// Adds `id` as the inventory's capped name sets add a name: false when the set is full
@@ -49,24 +53,24 @@ impl IdSet {
         if self.contains(id) {
             return true;
         }
-        if self.len >= MAX_NAMES {
+        if self.len as usize >= MAX_NAMES {
             return false;
         }
-        match self.first.get_mut(self.len) {
+        match self.first.get_mut(self.len as usize) {
             Some(slot) => *slot = id,
-            None => self.more.push(id),
+            None => self.more.get_or_insert_with(Box::default).push(id),
         }
         self.len += 1;
         true
     }
 
     fn ids(&self) -> impl Iterator<Item = u32> + '_ {
-        let n = self.len.min(self.first.len());
+        let n = (self.len as usize).min(self.first.len());
         self.first
             .iter()
             .take(n)
             .copied()
-            .chain(self.more.iter().copied())
+            .chain(self.more.iter().flat_map(|m| m.iter().copied()))
     }
 }
 
@@ -192,8 +196,10 @@ const INLINE_STATUSES: usize = 4;
 #[derive(Debug, Default)]
 #[repr(C)]
 struct Tally {
-    statuses: [(u16, u64); INLINE_STATUSES],
-    n_statuses: usize,
+    /// The first statuses seen, and their counts.
+    status_codes: [u16; INLINE_STATUSES],
+    n_statuses: u16,
+    status_counts: [u64; INLINE_STATUSES],
     /// Distinct client addresses.
     v4: Clients<u32>,
     public_clients: bool,
@@ -284,8 +290,8 @@ impl Slot {
         let key = key.as_ref();
         let (method, rest) = key.split_at(method_len.min(key.len()));
         let (host, path) = rest.split_at(host_len.min(rest.len()));
-        let n = tally.n_statuses.min(INLINE_STATUSES);
-        for &(s, c) in tally.statuses.iter().take(n) {
+        let n = usize::from(tally.n_statuses).min(INLINE_STATUSES);
+        for (&s, &c) in tally.status_codes.iter().zip(&tally.status_counts).take(n) {
             *stats.status_counts.entry(s).or_default() += c;
         }
         let [auth, request_types, response_types, query, sensitive] = tally.names;
@@ -394,15 +400,20 @@ impl Aggregate {
         );
         let t = &mut slot.tally;
         if let Some(s) = r.status {
-            let n = t.n_statuses.min(INLINE_STATUSES);
-            match t.statuses.iter_mut().take(n).find(|(x, _)| *x == s) {
-                Some((_, c)) => *c += 1,
-                None => match t.statuses.get_mut(n) {
-                    Some(e) => {
-                        *e = (s, 1);
+            let n = usize::from(t.n_statuses).min(INLINE_STATUSES);
+            match t.status_codes.iter().take(n).position(|&x| x == s) {
+                Some(i) => {
+                    if let Some(c) = t.status_counts.get_mut(i) {
+                        *c += 1;
+                    }
+                }
+                None => match (t.status_codes.get_mut(n), t.status_counts.get_mut(n)) {
+                    (Some(code), Some(c)) => {
+                        *code = s;
+                        *c = 1;
                         t.n_statuses += 1;
                     }
-                    None => {
+                    _ => {
                         *slot
                             .rest
                             .get_or_insert_with(Box::default)
@@ -496,9 +507,9 @@ impl Aggregate {
         s.calls
             ^ u64::from(s.key.as_bytes().first().copied().unwrap_or(0))
             ^ s.latency_us.warm()
-            ^ t.n_statuses as u64
+            ^ u64::from(t.n_statuses)
             ^ t.names_over_cap
-            ^ t.names.iter().map(|n| n.len as u64).sum::<u64>()
+            ^ t.names.iter().map(|n| u64::from(n.len)).sum::<u64>()
             ^ client
     }
 
