@@ -493,16 +493,15 @@ impl Aggregate {
     /// quarters of `add`'s time on two loads, the table entry and the client table
     /// (replaying the 1 GiB capture, `add` went from about 350 samples to 50, and this
     /// read-ahead takes about 110).
-    pub fn warm(&self, hash: u64, client: Option<IpAddr>) -> u64 {
+    pub fn warm(&self, hash: u64, client: IpAddr) -> u64 {
         let Some(b) = self.map.get(&hash) else {
             return 0;
         };
         let s = &b.first;
         let t = &s.tally;
         let client = match client {
-            Some(IpAddr::V4(a)) => u64::from(t.v4.peek(u32::from(a)).unwrap_or(0)),
-            Some(IpAddr::V6(a)) => t.v6.peek(u128::from(a)).unwrap_or(0) as u64,
-            None => 0,
+            IpAddr::V4(a) => u64::from(t.v4.peek(u32::from(a)).unwrap_or(0)),
+            IpAddr::V6(a) => t.v6.peek(u128::from(a)).unwrap_or(0) as u64,
         };
         s.calls
             ^ u64::from(s.key.as_bytes().first().copied().unwrap_or(0))

@@ -118,7 +118,7 @@ impl Finisher {
         // batch first (see `Aggregate::warm`).
         for fa in &facts {
             if let Located::Api { hash, caller, .. } = fa.located {
-                std::hint::black_box(analyzer.agg.warm(hash, Some(caller)));
+                std::hint::black_box(analyzer.agg.warm(hash, caller));
             }
         }
         for (f, fa) in txs.iter().zip(&facts) {
@@ -135,7 +135,6 @@ impl Finisher {
         for (_, (f, fa)) in http {
             emit.line(&http_event(sensor, f, fa), report);
         }
-        drop(facts);
         self.txs.clear();
         self.flows.clear();
     }
