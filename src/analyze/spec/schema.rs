@@ -580,6 +580,9 @@ impl<'de> serde::de::Visitor<'de> for ShapeSeed<'_> {
     }
 }
 
+/// Keys of one object that [`FoldSeed`] folds (more: read again the plain way).
+const FOLD_KEYS: usize = 64;
+
 /// Folds one JSON value into `into` as it is read: the same as building its shape with
 /// [`ShapeSeed`] at `depth` and merging that in with `merge_at`, without building it. Array
 /// items after the first are read this way: they mostly repeat the first one's fields,
@@ -656,7 +659,10 @@ impl<'de> serde::de::Visitor<'de> for FoldSeed<'_, '_> {
                 truncated = true;
                 continue;
             }
-            if kept.contains(&k) {
+            // A repeated key is found by a scan of the keys kept so far: objects with more
+            // keys than `FOLD_KEYS` are read the plain way, so that a hostile body cannot
+            // make the scans quadratic in its size.
+            if kept.len() >= FOLD_KEYS || kept.contains(&k) {
                 return Err(self.read_again());
             }
             let room = self.into.properties.len() < limits.max_properties;
@@ -1104,6 +1110,16 @@ mod tests {
         let s = Schema::from_json_slice(doc, &l).unwrap();
         let a = &s.items.as_ref().unwrap().properties["a"];
         assert_eq!(a.types, [JsonType::Integer, JsonType::Boolean].into());
+        // An item with more keys than FOLD_KEYS: read again, the same shape.
+        let wide: Vec<String> = (0..FOLD_KEYS + 6)
+            .map(|i| format!("\"k{i}\":{i}"))
+            .collect();
+        let doc = format!("[{{\"k0\":1}},{{{}}}]", wide.join(","));
+        let again = Cell::new(false);
+        assert_eq!(Schema::read_shape(doc.as_bytes(), &l, Some(&again)), None);
+        assert!(again.get());
+        let s = Schema::from_json_slice(doc.as_bytes(), &l).unwrap();
+        assert_eq!(Some(s), Schema::read_shape(doc.as_bytes(), &l, None));
     }
 
     proptest! {
