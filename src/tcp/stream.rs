@@ -141,12 +141,16 @@ pub struct HalfStream {
     depth_hit: bool,
     /// A segment ahead of `next` was refused: a gap is owed when the peer acks past it.
     lost_ahead: bool,
-    /// The last delivered bytes (a ring of `overlap_window` bytes, allocated on first use),
+    /// The last delivered bytes (a ring of up to `overlap_window` bytes, allocated on first
+    /// use and grown as bytes are delivered),
     /// holding stream bytes `[next - recent_len, next)`.
     recent: Vec<u8>,
     recent_len: usize,
     recent_pos: usize,
 }
+
+/// Smallest retransmission ring (see [`HalfStream::remember`]).
+const RING_MIN: usize = 256;
 
 impl HalfStream {
     pub fn new() -> Self {
@@ -158,16 +162,41 @@ impl HalfStream {
         self.ooo_bytes + self.recent.capacity()
     }
 
-    /// Keeps the tail of delivered bytes for comparing retransmissions.
+    /// A ring of `size` bytes holding what the current one holds, oldest first.
+    fn grow(&mut self, size: usize) {
+        let mut ring = Vec::with_capacity(size);
+        let n = self.recent.len();
+        if n > 0 {
+            let start = (self.recent_pos + n - self.recent_len) % n;
+            let end = start + self.recent_len;
+            ring.extend_from_slice(self.recent.get(start..end.min(n)).unwrap_or_default());
+            ring.extend_from_slice(self.recent.get(..end.saturating_sub(n)).unwrap_or_default());
+        }
+        ring.resize(size, 0);
+        self.recent_pos = self.recent_len % size;
+        self.recent = ring;
+    }
+
+    /// Keeps the tail of delivered bytes for comparing retransmissions. The ring starts at
+    /// [`RING_MIN`] bytes and doubles, up to `window`, as bytes are delivered: most
+    /// half-streams (a request or two) deliver far less than the window, and a zeroed ring
+    /// of the full window per half-stream was most of the worker's page clearing.
     fn remember(&mut self, window: usize, bytes: &[u8]) {
-        if window == 0 || self.closed {
+        if window == 0 || self.closed || bytes.is_empty() {
             return;
         }
-        if self.recent.len() != window {
-            self.recent = vec![0; window];
+        if self.recent.len() > window {
+            self.recent = Vec::new();
             self.recent_len = 0;
             self.recent_pos = 0;
         }
+        let want = (self.recent_len + bytes.len()).min(window);
+        if want > self.recent.len() {
+            let size = want.checked_next_power_of_two().unwrap_or(window);
+            self.grow(size.max(RING_MIN).min(window));
+        }
+        // The ring's size: at least `want`, so the tail below fits in it.
+        let window = self.recent.len();
         let tail = bytes
             .get(bytes.len().saturating_sub(window)..)
             .unwrap_or_default();

@@ -456,3 +456,34 @@ fn data_beyond_the_fin_is_released_when_the_stream_closes() {
     r.flush();
     assert_eq!(r.b.used, 0);
 }
+
+proptest! {
+    /// The retransmission ring grows from `RING_MIN` up to the window and, through every
+    /// growth and wrap, holds exactly the last `window` delivered bytes.
+    #[test]
+    fn the_ring_holds_the_last_window_bytes(
+        window in prop_oneof![1usize..16, 200usize..300, Just(1000usize), Just(4096usize)],
+        chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..700), 0..24),
+    ) {
+        let mut s = HalfStream::new();
+        let mut all: Vec<u8> = Vec::new();
+        for c in &chunks {
+            s.next += c.len() as u64;
+            s.remember(window, c);
+            all.extend_from_slice(c);
+            prop_assert!(s.recent.len() <= window);
+            let held = all.len().min(window);
+            prop_assert_eq!(s.recent_len, held);
+            let first = (all.len() - held) as u64;
+            // Each held byte compares equal to itself and differs from anything else.
+            for (at, &b) in all.iter().enumerate().skip(first as usize) {
+                prop_assert!(!s.differs_from_delivered(at as u64, &[b]));
+                prop_assert!(s.differs_from_delivered(at as u64, &[b ^ 1]));
+            }
+            // Older bytes are unknown and count as equal.
+            if first > 0 {
+                prop_assert!(!s.differs_from_delivered(first - 1, &[0x55]));
+            }
+        }
+    }
+}
