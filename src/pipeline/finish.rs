@@ -211,8 +211,11 @@ pub(super) struct Analyzer {
     pub(super) agg: Aggregate,
     /// `discovery.enabled`.
     enabled: bool,
-    /// (endpoint, body shape fingerprint) pairs whose schema this worker already sent.
-    shapes: std::collections::HashSet<(u64, u64)>,
+    /// Body shapes built by any worker, and for which report.
+    shapes: std::sync::Arc<SharedShapes>,
+    /// The report the calls summed now are handed over at (the worker's reports done, plus
+    /// one).
+    pub(super) epoch: u64,
     /// `[discovery] schema_sample_every` and `schema_small_every` (validated: at least 1).
     schema_sample_every: u64,
     schema_small_every: u64,
@@ -221,8 +224,90 @@ pub(super) struct Analyzer {
     api_key_headers: Vec<String>,
 }
 
-/// Shape fingerprints a worker remembers (cleared when full).
-const SHAPES_SEEN: usize = 65_536;
+/// The body shapes the workers have built, shared by all of them: a shape is built once
+/// per report interval at most, rather than once by every worker that sees it.
+///
+/// A worker skips building a shape (an endpoint's body slot and fingerprint) when some
+/// worker built it for the worker's own report or an earlier one: the built shape reaches
+/// the discovery owner in that worker's calls for that report, no later than the skipping
+/// worker's would, so the owner learns the same shapes at the same reports whatever the
+/// threads' timing. A worker behind the others (at an earlier report) builds it again and
+/// records the earlier report. Lock-free: each place is one atomic word, a 40-bit tag of
+/// the shape and the 24-bit report number (reports past 2^24 - 1 count as that), in sets
+/// of four places; a full set forgets one shape, which is then built again when seen.
+#[derive(Debug)]
+pub(crate) struct SharedShapes {
+    places: Box<[std::sync::atomic::AtomicU64]>,
+}
+
+/// Places in [`SharedShapes`] (a power of two; 512 KiB).
+const SHAPE_PLACES: usize = 1 << 16;
+/// Places per set.
+const SHAPE_WAYS: usize = 4;
+const EPOCH_BITS: u32 = 24;
+const EPOCH_MAX: u64 = (1 << EPOCH_BITS) - 1;
+
+impl Default for SharedShapes {
+    fn default() -> Self {
+        SharedShapes {
+            places: (0..SHAPE_PLACES)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
+        }
+    }
+}
+
+impl SharedShapes {
+    /// The set of places of `shape` (endpoint slot, fingerprint) and its tag (never 0,
+    /// which marks a free place).
+    fn locate(shape: (u64, u64)) -> (usize, u64) {
+        let h = foldhash::fast::FixedState::with_seed(0x5ba9).hash_one(shape);
+        let set = (h as usize & (SHAPE_PLACES / SHAPE_WAYS - 1)) * SHAPE_WAYS;
+        (set, (h >> EPOCH_BITS).max(1))
+    }
+
+    fn set(&self, at: usize) -> &[std::sync::atomic::AtomicU64] {
+        self.places.get(at..at + SHAPE_WAYS).unwrap_or_default()
+    }
+
+    /// Whether `shape` was built for report `epoch` or an earlier one.
+    pub(crate) fn built(&self, shape: (u64, u64), epoch: u64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (at, tag) = Self::locate(shape);
+        self.set(at).iter().any(|p| {
+            let v = p.load(Relaxed);
+            v >> EPOCH_BITS == tag && v & EPOCH_MAX <= epoch.min(EPOCH_MAX)
+        })
+    }
+
+    /// Records that `shape` was built for report `epoch` (keeping an earlier report).
+    pub(crate) fn insert(&self, shape: (u64, u64), epoch: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (at, tag) = Self::locate(shape);
+        let epoch = epoch.min(EPOCH_MAX);
+        let want = tag << EPOCH_BITS | epoch;
+        let set = self.set(at);
+        // Its own place if it has one, else a free one, else one chosen by the tag.
+        let place = set
+            .iter()
+            .find(|p| p.load(Relaxed) >> EPOCH_BITS == tag)
+            .or_else(|| set.iter().find(|p| p.load(Relaxed) == 0))
+            .or_else(|| set.get(tag as usize % SHAPE_WAYS));
+        let Some(place) = place else {
+            return;
+        };
+        let mut cur = place.load(Relaxed);
+        loop {
+            if cur >> EPOCH_BITS == tag && cur & EPOCH_MAX <= epoch {
+                return;
+            }
+            match place.compare_exchange_weak(cur, want, Relaxed, Relaxed) {
+                Ok(_) => return,
+                Err(v) => cur = v,
+            }
+        }
+    }
+}
 
 /// Body shapes are read for one transaction in `[discovery] schema_sample_every` and,
 /// among request bodies and error response bodies of at most `SCHEMA_ALWAYS` bytes (cheap,
@@ -260,7 +345,12 @@ fn query_names(q: &str) -> Vec<Cow<'_, str>> {
 }
 
 impl Analyzer {
-    pub(super) fn new(cfg: &Config, templater: Templater, inspector: Inspector) -> Self {
+    pub(super) fn new(
+        cfg: &Config,
+        templater: Templater,
+        inspector: Inspector,
+        shapes: std::sync::Arc<SharedShapes>,
+    ) -> Self {
         Analyzer {
             templater,
             inspector,
@@ -270,7 +360,8 @@ impl Analyzer {
             trusted: parse_cidrs(&cfg.discovery.trusted_proxies).unwrap_or_default(),
             agg: Aggregate::default(),
             enabled: cfg.discovery.enabled,
-            shapes: std::collections::HashSet::new(),
+            shapes,
+            epoch: 1,
             schema_sample_every: cfg.discovery.schema_sample_every.max(1),
             schema_small_every: cfg.discovery.schema_small_every.max(1),
             api_key_headers: crate::analyze::auth::DEFAULT_API_KEY_HEADERS
@@ -368,9 +459,10 @@ impl Analyzer {
         // findings need each field), one in `schema_small_every` otherwise.
         let small_pick = from_spec || pick % self.schema_small_every == 0;
         let small = |b: &crate::http::Body| b.data.len() <= SCHEMA_ALWAYS;
+        let epoch = self.epoch;
         // `slot`: 0 for the request body, else the response status (shapes are kept per
         // status).
-        let mut shape = |ct: Option<&str>, b: &crate::http::Body, small_kind: bool, slot: u16| {
+        let shape = |ct: Option<&str>, b: &crate::http::Body, small_kind: bool, slot: u16| {
             if !(sample || (small_kind && small_pick && small(b))) {
                 return None;
             }
@@ -381,22 +473,19 @@ impl Analyzer {
             {
                 return None;
             }
-            // A cheap fingerprint first; only a shape this worker has not seen for this
-            // endpoint is built (the union of shapes is the same either way).
+            // A cheap fingerprint first; only a shape no worker has built for this endpoint
+            // (for this report or an earlier one) is built: see `SharedShapes`.
             let fp = crate::analyze::spec::Schema::fingerprint(&b.data, &Default::default())?;
-            if self.shapes.len() >= SHAPES_SEEN {
-                self.shapes.clear();
-            }
             // Remembered once built: the fingerprint reads past what it does not count
             // (array items after the first few) without validating it, and a body invalid
             // there must not keep a valid one of the same shape from being built.
             let seen = (ep_hash ^ u64::from(slot), fp);
-            if self.shapes.contains(&seen) {
+            if self.shapes.built(seen, epoch) {
                 return None;
             }
             let schema =
                 crate::analyze::spec::Schema::from_json_slice(&b.data, &Default::default())?;
-            self.shapes.insert(seen);
+            self.shapes.insert(seen, epoch);
             Some(schema)
         };
         let request_schema = shape(request_content_type, &req.body, true, 0);
@@ -591,6 +680,7 @@ mod tests {
             cfg,
             Templater::new(cfg.discovery.templates.clone(), None),
             inspector,
+            Default::default(),
         )
     }
 
@@ -689,5 +779,66 @@ mod tests {
         // Nothing held: a second flush writes nothing.
         fin.flush("s", &mut an, &mut emit, &mut report);
         assert_eq!(emit.count, 5);
+    }
+
+    /// A shape built for a report is skipped by workers at that report or later ones, not
+    /// by a worker still at an earlier report (which records the earlier one).
+    #[test]
+    fn shared_shapes_skip_only_for_the_same_or_a_later_report() {
+        let t = SharedShapes::default();
+        let a = (7, 42);
+        assert!(!t.built(a, 5));
+        t.insert(a, 5);
+        assert!(t.built(a, 5) && t.built(a, 9));
+        assert!(!t.built(a, 4));
+        // A later report does not overwrite the earlier one; an earlier one does.
+        t.insert(a, 8);
+        assert!(!t.built(a, 4));
+        t.insert(a, 3);
+        assert!(t.built(a, 3) && t.built(a, 5));
+        // Other shapes, including one on the same endpoint, are not built.
+        assert!(!t.built((7, 43), 9) && !t.built((8, 42), 9));
+        // Reports past the tag's range count as the last one it holds.
+        let b = (1, 2);
+        t.insert(b, u64::MAX);
+        assert!(t.built(b, u64::MAX) && !t.built(b, EPOCH_MAX - 1));
+    }
+
+    /// A full set of places forgets a shape (which is then built again) rather than
+    /// growing, and every shape still answers only for itself.
+    #[test]
+    fn shared_shapes_forget_rather_than_grow() {
+        let t = SharedShapes::default();
+        let shapes: Vec<(u64, u64)> = (0..(SHAPE_PLACES as u64 * 2)).map(|i| (i, !i)).collect();
+        for &s in &shapes {
+            t.insert(s, 1);
+            assert!(t.built(s, 1));
+        }
+        let kept = shapes.iter().filter(|&&s| t.built(s, 1)).count();
+        assert!(kept <= SHAPE_PLACES && kept > SHAPE_PLACES / 2, "{kept}");
+        assert!(!t.built((u64::MAX, 0), 1));
+    }
+
+    /// Two workers on one table: no shape ever reads as built for a report earlier than
+    /// one it was built for (which would skip a build the owner needs), and nearly every
+    /// shape reads as built for the earlier worker's report. (A race can leave a shape in
+    /// two places, one of which a full set may later forget: that costs a build again.)
+    #[test]
+    fn shared_shapes_from_two_threads() {
+        let t = std::sync::Arc::new(SharedShapes::default());
+        let run = |epoch: u64| {
+            let t = t.clone();
+            std::thread::spawn(move || {
+                for i in 0..10_000u64 {
+                    t.insert((i, i), epoch);
+                }
+            })
+        };
+        let (x, y) = (run(4), run(2));
+        x.join().unwrap();
+        y.join().unwrap();
+        assert!((0..10_000u64).all(|i| !t.built((i, i), 1)));
+        let earlier = (0..10_000u64).filter(|&i| t.built((i, i), 2)).count();
+        assert!(earlier > 9_900, "{earlier}");
     }
 }

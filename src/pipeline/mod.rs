@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 mod finish;
 
-use finish::{Analyzer, Emitter, Finisher, FINISH_BATCH};
+use finish::{Analyzer, Emitter, Finisher, SharedShapes, FINISH_BATCH};
 
 use crate::analyze::aggregate::Calls;
 use crate::analyze::discovery::{Discovery, DiscoveryError};
@@ -270,6 +270,7 @@ pub fn run(
             })
             .map_err(PipelineError::Spawn)?;
         let mut workers = Vec::with_capacity(n);
+        let built_shapes = Arc::new(SharedShapes::default());
         for id in 0..n {
             let (dtx, drx) = bounded::<Batch>(cfg.pipeline.queue_batches);
             let (ctx, crx) = unbounded::<(u64, Ctrl)>();
@@ -287,6 +288,7 @@ pub fn run(
                 pool_tx.clone(),
                 templater,
                 inspector,
+                built_shapes.clone(),
             );
             let shapes = shape_rxs.pop().unwrap_or_else(|| unbounded().1);
             workers.push(
@@ -687,9 +689,10 @@ impl Worker {
         pool_tx: Sender<Batch>,
         templater: Templater,
         inspector: Inspector,
+        shapes: Arc<SharedShapes>,
     ) -> Self {
         Self {
-            analyzer: Analyzer::new(cfg, templater, inspector),
+            analyzer: Analyzer::new(cfg, templater, inspector, shapes),
             table: FlowTable::new(&cfg.flow, cfg.workers),
             tcp_cfg: cfg.tcp.clone(),
             http_cfg: cfg.http.clone(),
@@ -915,6 +918,7 @@ impl Worker {
                     report: Box::new(self.report.clone()),
                 });
                 self.reports_done = seq;
+                self.analyzer.epoch = seq + 1;
                 last
             }
         }
