@@ -25,8 +25,9 @@ use super::posture::{self, Observation, TxFinding};
 use super::spec::Schema;
 use super::template::{Fold, NodeId, PathTrie, TemplateConfig};
 
-/// Distinct client addresses kept per endpoint (beyond, only the public/internal flags
-/// still change).
+/// Client addresses kept per endpoint. Past it an endpoint keeps the addresses of smallest
+/// [`client_rank`], and its count of distinct clients is estimated from them (see
+/// [`ClientSet::trim`]).
 pub const MAX_CLIENTS: usize = 256;
 /// Query parameter names, content types, schemes and data types kept per endpoint.
 pub const MAX_NAMES: usize = 64;
@@ -308,6 +309,98 @@ impl ClientSet {
     }
 }
 
+/// Where an address stands among an endpoint's clients: a full [`ClientSet`] keeps the
+/// addresses of smallest rank (a fixed hash: the same in every worker, run and restart).
+pub(super) fn client_rank4(a: u32) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0xc11e).hash_one((4u8, a))
+}
+
+/// [`client_rank4`] of an IPv6 address.
+pub(super) fn client_rank6(a: u128) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0xc11e).hash_one((6u8, a))
+}
+
+/// [`client_rank4`] or [`client_rank6`].
+pub(super) fn client_rank(ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(a) => client_rank4(u32::from(a)),
+        IpAddr::V6(a) => client_rank6(u128::from(a)),
+    }
+}
+
+impl ClientSet {
+    /// Keeps the [`MAX_CLIENTS`] addresses of smallest (rank, family, address); returns
+    /// whether it dropped any.
+    ///
+    /// Which addresses stay does not depend on the order addresses came in, nor on how
+    /// they were spread over workers and flushes: the smallest of a union are the
+    /// smallest of the parts' smallest. Ranks are uniform, so the kept ranks also estimate
+    /// how many distinct addresses there were (k minimum values: see
+    /// [`ClientSet::estimate`]).
+    pub(super) fn trim(&mut self) -> bool {
+        if self.len() <= MAX_CLIENTS {
+            return false;
+        }
+        let mut keys: Vec<(u64, u8, u128)> = self
+            .v4
+            .iter()
+            .map(|&a| (client_rank4(a), 4, u128::from(a)))
+            .chain(self.v6.iter().map(|&a| (client_rank6(a), 6, a)))
+            .collect();
+        keys.select_nth_unstable(MAX_CLIENTS - 1);
+        keys.truncate(MAX_CLIENTS);
+        let (mut v4, mut v6): (Vec<u32>, Vec<u128>) = (Vec::new(), Vec::new());
+        for (_, family, a) in keys {
+            if family == 4 {
+                v4.push(a as u32);
+            } else {
+                v6.push(a);
+            }
+        }
+        *self = ClientSet::from_distinct(v4, v6);
+        true
+    }
+
+    /// The IPv4 and IPv6 addresses, each list sorted.
+    pub(super) fn into_parts(self) -> (Vec<u32>, Vec<u128>) {
+        (self.v4, self.v6)
+    }
+
+    /// The largest rank kept (0 when empty).
+    pub(super) fn max_rank(&self) -> u64 {
+        let v4 = self.v4.iter().map(|&a| client_rank4(a));
+        let v6 = self.v6.iter().map(|&a| client_rank6(a));
+        v4.chain(v6).max().unwrap_or(0)
+    }
+
+    /// Distinct addresses, estimated from the kept ranks when some were dropped: with the
+    /// k smallest of n uniform ranks kept, n is about (k - 1) / (largest kept rank as a
+    /// fraction of the range), within about 1/sqrt(k) (6% for 256). At least one more than
+    /// the kept addresses.
+    pub fn estimate(&self) -> u64 {
+        let k = self.len() as u64;
+        if k < 2 {
+            return k + 1;
+        }
+        let fraction = (self.max_rank() as f64 + 1.0) / 18_446_744_073_709_551_616.0;
+        let n = ((k - 1) as f64 / fraction).round();
+        // A float to integer cast saturates.
+        (n as u64).max(k + 1)
+    }
+
+    /// `clients_over_cap` for this set: the estimated distinct addresses it does not hold
+    /// when `dropped`, else 0.
+    pub(super) fn over_cap(&self, dropped: bool) -> u64 {
+        if dropped {
+            self.estimate() - self.len() as u64
+        } else {
+            0
+        }
+    }
+}
+
 impl Serialize for ClientSet {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
@@ -385,7 +478,8 @@ pub struct EndpointStats {
     pub query_params: BTreeSet<String>,
     pub latency_us: Latencies,
     pub clients: ClientSet,
-    /// Distinct clients not kept because `clients` was full (an undercount of new ones).
+    /// Distinct clients beyond those in `clients`, estimated (see [`ClientSet::trim`]);
+    /// more than 0 exactly when addresses were dropped.
     pub clients_over_cap: u64,
     pub public_clients: bool,
     pub internal_clients: bool,
@@ -490,11 +584,14 @@ impl EndpointStats {
             } else {
                 self.public_clients = true;
             }
-            // One probe while there is room (inserting a known address changes nothing).
-            if self.clients.len() < MAX_CLIENTS {
+            // A known address changes nothing; once addresses were dropped, neither does
+            // one ranked past every kept one.
+            let full = self.clients_over_cap > 0;
+            let past_cut = full && client_rank(ip) > self.clients.max_rank();
+            if !past_cut && !self.clients.contains(&ip) {
                 self.clients.insert(ip);
-            } else if !self.clients.contains(&ip) {
-                self.clients_over_cap += 1;
+                let dropped = self.clients.trim() || full;
+                self.clients_over_cap = self.clients.over_cap(dropped);
             }
         }
         self.add_rare(r);
@@ -584,20 +681,12 @@ impl Fold for EndpointStats {
         for (fp, tx) in o.credentials {
             posture::sample_credential(&mut self.credentials, fp, tx);
         }
-        self.clients_over_cap += o.clients_over_cap;
-        if self.clients.len() + o.clients.len() <= MAX_CLIENTS {
-            self.clients.extend(&o.clients);
-        } else {
-            // In address order, so which addresses fit under the cap does not depend on
-            // how the calls were spread over workers and flushes.
-            for ip in o.clients.sorted() {
-                if self.clients.len() < MAX_CLIENTS {
-                    self.clients.insert(ip);
-                } else if !self.clients.contains(&ip) {
-                    self.clients_over_cap += 1;
-                }
-            }
-        }
+        // The smallest ranks of the union, whatever the order of folds (see
+        // `ClientSet::trim`).
+        let full = self.clients_over_cap > 0 || o.clients_over_cap > 0;
+        self.clients.extend(&o.clients);
+        let dropped = self.clients.trim() || full;
+        self.clients_over_cap = self.clients.over_cap(dropped);
         self.public_clients |= o.public_clients;
         self.internal_clients |= o.internal_clients;
     }
@@ -821,6 +910,85 @@ pub(super) mod tests {
             latency_us: Some(1500),
             client: Some("203.0.113.9".parse().unwrap()),
             ..TxRecord::default()
+        }
+    }
+
+    fn called_by(addrs: &[IpAddr]) -> EndpointStats {
+        let mut s = EndpointStats::default();
+        for (i, &ip) in addrs.iter().enumerate() {
+            let mut r = rec("h", "GET", "/x", i as u64);
+            r.client = Some(ip);
+            s.add(&r);
+        }
+        s
+    }
+
+    fn arb_client() -> impl Strategy<Value = IpAddr> {
+        // Few enough distinct values that addresses repeat.
+        prop_oneof![
+            3 => (0u32..2_000).prop_map(|i| IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i))),
+            1 => (0u128..200).prop_map(|i| IpAddr::from(std::net::Ipv6Addr::from(i << 64 | 7))),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the split of the calls into parts (workers, flushes) and the order the
+        /// parts are folded in, an endpoint keeps the same client addresses and the same
+        /// count as when its calls are added one by one.
+        #[test]
+        fn clients_do_not_depend_on_how_calls_were_split(
+            addrs in proptest::collection::vec(arb_client(), 0..1_200),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..4),
+            order in any::<prop::sample::Index>(),
+        ) {
+            let whole = called_by(&addrs);
+            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(addrs.len() + 1)).collect();
+            at.push(0);
+            at.push(addrs.len());
+            at.sort_unstable();
+            let mut parts: Vec<EndpointStats> =
+                at.windows(2).map(|w| called_by(&addrs[w[0]..w[1]])).collect();
+            let first = order.index(parts.len());
+            parts.rotate_left(first);
+            let mut folded = EndpointStats::default();
+            for p in parts {
+                folded.fold(p);
+            }
+            prop_assert_eq!(&folded.clients, &whole.clients);
+            prop_assert_eq!(folded.clients_over_cap, whole.clients_over_cap);
+            let distinct: BTreeSet<IpAddr> = addrs.iter().copied().collect();
+            if distinct.len() <= MAX_CLIENTS {
+                prop_assert_eq!(whole.clients.sorted(), distinct.into_iter().collect::<Vec<_>>());
+                prop_assert_eq!(whole.clients_over_cap, 0);
+            } else {
+                prop_assert_eq!(whole.clients.len(), MAX_CLIENTS);
+                prop_assert!(whole.clients_over_cap > 0);
+            }
+        }
+    }
+
+    /// Past the cap the count of distinct clients is an estimate from the kept ranks:
+    /// within a fifth of the truth (the k-minimum-values error is about 6% for 256).
+    #[test]
+    fn distinct_clients_past_the_cap_are_estimated() {
+        for n in [300u32, 1_000, 10_000, 100_000] {
+            let mut s = EndpointStats::default();
+            let mut r = rec("h", "GET", "/x", 1);
+            for i in 0..n {
+                // Each address twice: repeats do not count.
+                for _ in 0..2 {
+                    r.client = Some(IpAddr::from(std::net::Ipv4Addr::from(0xc633_6400 + i)));
+                    s.add(&r);
+                }
+            }
+            let count = s.clients.len() as u64 + s.clients_over_cap;
+            let (lo, hi) = (u64::from(n) * 4 / 5, u64::from(n) * 6 / 5);
+            assert!(
+                (lo..=hi).contains(&count),
+                "{n} distinct counted as {count}"
+            );
         }
     }
 
