@@ -732,6 +732,35 @@ mod tests {
         assert!((302..=369).contains(&(MAX_CLIENTS as u64 + over)), "{over}");
     }
 
+    /// Thousands of clients on one key: the worker's tables are trimmed to the kept
+    /// addresses several times along the way (at twice the cap) and addresses ranked past
+    /// the cut are turned away, with the same result as adding the calls one by one.
+    #[test]
+    fn many_clients_are_trimmed_as_the_inventory_trims_them() {
+        let mut recs = Vec::new();
+        for i in 0..5_000u32 {
+            // Each address twice, the second time much later.
+            for round in 0..2u64 {
+                let mut r = rec("h", "GET", "/x", u64::from(i) + round * 10_000);
+                r.client = Some(if i % 7 == 0 {
+                    IpAddr::from(std::net::Ipv6Addr::from(u128::from(i) << 16 | 1))
+                } else {
+                    IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i * 3))
+                });
+                recs.push((r, false));
+            }
+        }
+        let calls = aggregate(&recs, |r, f| {
+            Aggregate::key_hash(&r.method, &r.host, &r.path, f)
+        });
+        let got = summed(calls);
+        assert_eq!(got, reference(&recs));
+        let stats = &got[0].4;
+        assert_eq!(stats["clients"].as_array().unwrap().len(), MAX_CLIENTS);
+        let count = MAX_CLIENTS as u64 + stats["clients_over_cap"].as_u64().unwrap();
+        assert!((4_000..=6_000).contains(&count), "{count}");
+    }
+
     #[test]
     fn the_name_table_bounds_the_aggregate() {
         let mut a = Aggregate::default();
