@@ -702,6 +702,24 @@ mod tests {
         assert_eq!(summed(a.take()), reference(&recs));
     }
 
+    /// The stats of the first key summed by an aggregate, checked against adding the calls
+    /// one by one.
+    fn first_key_as_one_by_one(recs: &[(TxRecord<'static>, bool)]) -> serde_json::Value {
+        let calls = aggregate(recs, |r, f| {
+            Aggregate::key_hash(&r.method, &r.host, &r.path, f)
+        });
+        let got = summed(calls);
+        assert_eq!(got, reference(recs));
+        got[0].4.clone()
+    }
+
+    /// Checks that the cap's worth of clients is kept; returns the count of distinct
+    /// clients (kept and estimated).
+    fn kept_clients_and_count(stats: &serde_json::Value) -> u64 {
+        assert_eq!(stats["clients"].as_array().unwrap().len(), MAX_CLIENTS);
+        MAX_CLIENTS as u64 + stats["clients_over_cap"].as_u64().unwrap()
+    }
+
     #[test]
     fn caps_are_counted_as_per_call_adds_count_them() {
         let mut recs = Vec::new();
@@ -717,19 +735,13 @@ mod tests {
             r.client = Some(IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, i as u16]));
             recs.push((r, false));
         }
-        let calls = aggregate(&recs, |r, f| {
-            Aggregate::key_hash(&r.method, &r.host, &r.path, f)
-        });
-        let got = summed(calls);
-        assert_eq!(got, reference(&recs));
-        let stats = &got[0].4;
+        let stats = first_key_as_one_by_one(&recs);
         assert_eq!(stats["query_params"].as_array().unwrap().len(), MAX_NAMES);
         assert_eq!(stats["names_over_cap"], 11);
-        assert_eq!(stats["clients"].as_array().unwrap().len(), MAX_CLIENTS);
         // 74 IPv4 and 261 IPv6 addresses: the 256 of smallest rank are kept, and the
         // others are counted by the estimate (within 10% of the 335 there were).
-        let over = stats["clients_over_cap"].as_u64().unwrap();
-        assert!((302..=369).contains(&(MAX_CLIENTS as u64 + over)), "{over}");
+        let count = kept_clients_and_count(&stats);
+        assert!((302..=369).contains(&count), "{count}");
     }
 
     /// Thousands of clients on one key: the worker's tables are trimmed to the kept
@@ -750,14 +762,7 @@ mod tests {
                 recs.push((r, false));
             }
         }
-        let calls = aggregate(&recs, |r, f| {
-            Aggregate::key_hash(&r.method, &r.host, &r.path, f)
-        });
-        let got = summed(calls);
-        assert_eq!(got, reference(&recs));
-        let stats = &got[0].4;
-        assert_eq!(stats["clients"].as_array().unwrap().len(), MAX_CLIENTS);
-        let count = MAX_CLIENTS as u64 + stats["clients_over_cap"].as_u64().unwrap();
+        let count = kept_clients_and_count(&first_key_as_one_by_one(&recs));
         assert!((4_000..=6_000).contains(&count), "{count}");
     }
 
