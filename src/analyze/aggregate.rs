@@ -98,7 +98,8 @@ impl Addr for u128 {
 
 /// Distinct client addresses of one family: an open-addressing table (at most half full),
 /// so that a call finds its address with one probe sequence, usually in one cache line,
-/// rather than by a scan of every address the key has seen (up to [`MAX_CLIENTS`]): that
+/// rather than by a scan of every address the key has seen (up to twice [`MAX_CLIENTS`]
+/// between two trims, see `Tally::trim_clients`): that
 /// scan was a third of the per-call sums' time in `perf annotate`.
 #[derive(Debug)]
 struct Clients<K: Addr> {
@@ -495,8 +496,8 @@ impl Aggregate {
             };
             // Past the cap only addresses ranked below every one dropped so far can be
             // among the kept ones (see `ClientSet::trim`).
-            let past_cut = t.clients_dropped && client_rank(ip) > t.client_cut;
-            if !known && !past_cut {
+            let past_cut = || t.clients_dropped && client_rank(ip) > t.client_cut;
+            if !known && !past_cut() {
                 match ip {
                     IpAddr::V4(a) => t.v4.insert(u32::from(a)),
                     IpAddr::V6(a) => t.v6.insert(u128::from(a)),

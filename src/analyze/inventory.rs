@@ -587,8 +587,8 @@ impl EndpointStats {
             // A known address changes nothing; once addresses were dropped, neither does
             // one ranked past every kept one.
             let full = self.clients_over_cap > 0;
-            let past_cut = full && client_rank(ip) > self.clients.max_rank();
-            if !past_cut && !self.clients.contains(&ip) {
+            let past_cut = || full && client_rank(ip) > self.clients.max_rank();
+            if !self.clients.contains(&ip) && !past_cut() {
                 self.clients.insert(ip);
                 let dropped = self.clients.trim() || full;
                 self.clients_over_cap = self.clients.over_cap(dropped);
