@@ -590,10 +590,9 @@ impl Discovery {
             return Ok(());
         }
         let state = &self.inv.state;
-        // The end of a run waits for its last save: the trie's nodes are written by as many
-        // threads as there are processors (at most 4).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let written = write_atomic_with(&dir.join(STATE_FILE), |w| state.write_json(w, threads));
+        let written = write_atomic_with(&dir.join(STATE_FILE), |w| {
+            serde_json::to_writer(w, state).map_err(std::io::Error::other)
+        });
         match written {
             Ok(()) => {
                 self.inv.dirty = false;

@@ -727,28 +727,6 @@ pub struct InventoryState {
     pub raised: BTreeSet<(String, EndpointKey)>,
 }
 
-impl InventoryState {
-    /// Writes the state as its derived `Serialize` does with `serde_json` (the same bytes,
-    /// as a test holds), the trie's nodes by up to `threads` threads at once (see
-    /// [`PathTrie::write_json`]).
-    pub fn write_json<W: std::io::Write>(&self, w: &mut W, threads: usize) -> std::io::Result<()> {
-        fn json<W: std::io::Write, V: Serialize>(w: &mut W, v: &V) -> std::io::Result<()> {
-            serde_json::to_writer(w, v).map_err(std::io::Error::other)
-        }
-        w.write_all(b"{\"version\":")?;
-        json(w, &self.version)?;
-        w.write_all(b",\"trie\":")?;
-        self.trie.write_json(w, threads)?;
-        w.write_all(b",\"documented\":")?;
-        json(w, &self.documented)?;
-        w.write_all(b",\"announced\":")?;
-        json(w, &self.announced)?;
-        w.write_all(b",\"raised\":")?;
-        json(w, &self.raised)?;
-        w.write_all(b"}")
-    }
-}
-
 /// Per (host, method) stats at one trie node; keys are `METHOD host`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct HostStats(pub BTreeMap<String, EndpointStats>);
@@ -1213,46 +1191,6 @@ pub(super) mod tests {
         }
         assert_eq!(s.clients.len(), MAX_CLIENTS);
         assert!(s.clients_over_cap > 0);
-    }
-
-    /// The state file written by threads is the derived serialisation, byte for byte,
-    /// whatever the number of threads (and with every part of the state filled in).
-    #[test]
-    fn state_written_by_threads_is_the_derived_json() {
-        let mut inv = Inventory::new(TemplateConfig::default());
-        for i in 0..40u64 {
-            let mut r = rec(
-                &format!("h{}", i % 3),
-                "POST",
-                &format!("/orders/{i}/items/{}", i % 5),
-                i,
-            );
-            r.query_params = vec!["page".into()];
-            r.client = Some(IpAddr::from([10, 0, 0, i as u8]));
-            inv.record(&r, None);
-        }
-        inv.record(&rec("h", "GET", "/pets/1", 9), Some("/pets/{petId}"));
-        inv.learn();
-        let keys: Vec<EndpointKey> = inv.endpoints().iter().map(|e| e.key.clone()).collect();
-        inv.state.announced.extend(keys.iter().cloned());
-        inv.state
-            .raised
-            .insert(("shadow_api".into(), keys.first().unwrap().clone()));
-        assert!(inv.state.trie.endpoints().len() >= 3);
-        let derived = serde_json::to_vec(&inv.state).unwrap();
-        for threads in [1, 2, 3, 8, 1000] {
-            let mut out = Vec::new();
-            inv.state.write_json(&mut out, threads).unwrap();
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                String::from_utf8(derived.clone()).unwrap()
-            );
-        }
-        // An empty state too.
-        let empty = InventoryState::default();
-        let mut out = Vec::new();
-        empty.write_json(&mut out, 2).unwrap();
-        assert_eq!(out, serde_json::to_vec(&empty).unwrap());
     }
 
     #[test]

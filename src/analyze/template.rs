@@ -1129,64 +1129,6 @@ enum Step {
     Param(Option<Kind>),
 }
 
-impl<T: Serialize + Sync> PathTrie<T> {
-    /// Writes the trie as its derived `Serialize` does with `serde_json` (the same bytes),
-    /// its nodes by up to `threads` threads at once: the nodes carry the inventory, and
-    /// writing them was most of a state save, which the end of a run waits for.
-    pub fn write_json<W: std::io::Write>(&self, w: &mut W, threads: usize) -> std::io::Result<()> {
-        let parts = threads.clamp(1, 8).min(self.nodes.len().max(1));
-        let per = self.nodes.len().div_ceil(parts).max(1);
-        let chunks: Vec<&[Node<T>]> = self.nodes.chunks(per).collect();
-        // Each chunk as comma-separated nodes; the first written here, the others by
-        // threads into buffers, then in order.
-        let write_chunk = |w: &mut dyn std::io::Write, nodes: &[Node<T>]| -> std::io::Result<()> {
-            for (i, n) in nodes.iter().enumerate() {
-                if i > 0 {
-                    w.write_all(b",")?;
-                }
-                serde_json::to_writer(&mut *w, n).map_err(std::io::Error::other)?;
-            }
-            Ok(())
-        };
-        w.write_all(b"{\"nodes\":[")?;
-        std::thread::scope(|scope| -> std::io::Result<()> {
-            // A chunk no thread could be started for is written here, in its turn.
-            let rest: Vec<Result<_, &[Node<T>]>> = chunks
-                .iter()
-                .skip(1)
-                .map(|&c| {
-                    std::thread::Builder::new()
-                        .name("apitap-save".into())
-                        .spawn_scoped(scope, move || {
-                            let mut buf = Vec::new();
-                            write_chunk(&mut buf, c).map(|()| buf)
-                        })
-                        .map_err(|_| c)
-                })
-                .collect();
-            if let Some(&first) = chunks.first() {
-                write_chunk(w, first)?;
-            }
-            for r in rest {
-                w.write_all(b",")?;
-                match r {
-                    Ok(h) => {
-                        let buf = h.join().map_err(|_| {
-                            std::io::Error::other("a thread writing the state panicked")
-                        })??;
-                        w.write_all(&buf)?;
-                    }
-                    Err(c) => write_chunk(w, c)?,
-                }
-            }
-            Ok(())
-        })?;
-        w.write_all(b"],\"free\":")?;
-        serde_json::to_writer(&mut *w, &self.free).map_err(std::io::Error::other)?;
-        w.write_all(b"}")
-    }
-}
-
 impl<T: Fold> PathTrie<T> {
     pub fn new() -> Self {
         PathTrie {
